@@ -1,0 +1,96 @@
+"""The storage interface every job store implements, and the transaction object.
+
+Two stores implement it: ``MemoryStore`` (memory_store.py, pure Python, for fast tests
+under CPython) and ``IndexedDBStore`` (idb_store.py, the browser's IndexedDB). One
+contract suite (tests/contract/store_contract.py) runs against both.
+
+The rule that keeps many tabs correct: every change is made by ``atomic`` or
+``walk_pending``, which read the records they change and write them back in ONE
+readwrite transaction. The business logic is a plain synchronous function handed in; the
+store only reads, calls it and writes. In IndexedDB such a function must not await
+anything: a transaction dies as soon as it waits on something that is not its own request.
+
+Records are plain dicts of JSON-like values (see records.py); meta values are JSON-like
+values stored under string keys (leader epoch, paused queues, schedules, counters).
+"""
+
+
+class Tx:
+    """One transaction's view: what was read, and the writes to make when it ends.
+
+    ``jobs``   {job_id: record or None} for the ``job_ids`` asked for
+    ``metas``  {meta_key: value or None} for the ``meta_keys`` asked for
+    ``by_key`` {key: the pending record with that key, or None} for ``pending_keys``
+    """
+
+    def __init__(self, jobs=None, metas=None, by_key=None):
+        self.jobs = jobs if jobs is not None else {}
+        self.metas = metas if metas is not None else {}
+        self.by_key = by_key if by_key is not None else {}
+        self.puts = []
+        self.meta_puts = {}
+        self.deletes = []
+
+    def put(self, rec):
+        """Write ``rec`` (insert or replace by id) when the transaction ends."""
+        self.jobs[rec["id"]] = rec
+        self.puts.append(rec)
+
+    def put_meta(self, key, value):
+        """Write a meta value; ``None`` deletes the key."""
+        self.metas[key] = value
+        self.meta_puts[key] = value
+
+    def delete(self, job_id):
+        self.jobs[job_id] = None
+        self.deletes.append(job_id)
+
+    def final_puts(self):
+        """The last written version of each record, in first-write order."""
+        last = {}
+        order = []
+        for rec in self.puts:
+            if rec["id"] not in last:
+                order.append(rec["id"])
+            last[rec["id"]] = rec
+        out = []
+        for job_id in order:
+            if job_id not in self.deletes:
+                out.append(last[job_id])
+        return out
+
+
+class Store:
+    """The interface (all methods are coroutines unless noted).
+
+    ``open()``                      open or create the storage; idempotent
+    ``close()``                     (plain method) release it
+    ``atomic(fn, job_ids=(), meta_keys=(), pending_keys=())``
+        one readwrite transaction: read the named jobs, meta values and the pending job
+        holding each key, call ``fn(tx)`` (a ``Tx``), apply ``tx``'s writes, wait for the
+        commit and return what ``fn`` returned. If ``fn`` raises, nothing is written and
+        the exception propagates.
+    ``walk_pending(queue, fn, meta_keys=())``
+        one readwrite transaction: read the meta values, then call ``fn(tx, rec)`` with
+        the pending jobs of ``queue`` in pick order (highest priority, then earliest due
+        time, then enqueue order) until it returns True; ``fn(tx, None)`` is called first
+        so it can check the meta values. Returns the last value ``fn`` returned.
+    ``get(job_id)``                 the record or None
+    ``query(status=None, queue=None, name=None, limit=100)``
+        records matching all given filters, oldest first (enqueue order); ``limit=None``
+        for all
+    ``counts()``                    {status: number of jobs} for every status
+    ``pending_heads()``             {queue: earliest run_at of its pending jobs}
+    ``expiring(until)``             pending records whose expires_at < until
+    ``next_expiry()``               the smallest expires_at of a pending job, or None
+    ``purge(status, before)``       delete jobs of that status finished before ``before``;
+                                    returns how many
+    ``meta_get(key)``               a meta value or None
+    ``meta_prefix(prefix)``         {key: value} of the meta keys starting with prefix
+    """
+
+    async def open(self):
+        raise NotImplementedError
+
+    def close(self):
+        raise NotImplementedError
