@@ -333,6 +333,18 @@ class Engine:
     async def sweep(self):
         """Expire pending jobs past their limit and delete old completed jobs. Returns the
         expired records."""
+        expired = await self.sweep_expired()
+        await self.purge_completed()
+        return expired
+
+    async def purge_completed(self):
+        """Delete completed jobs older than ``keep_completed`` (None keeps them)."""
+        if self.config.keep_completed is None:
+            return 0
+        return await self.store.purge(COMPLETED, self.clock() - self.config.keep_completed)
+
+    async def sweep_expired(self):
+        """Expire pending jobs past their limit; returns the expired records."""
         now = self.clock()
         expired = []
         for rec in await self.store.expiring(now):
@@ -350,8 +362,6 @@ class Engine:
                                            pending_keys=pending_keys)
             if gone is not None:
                 expired.append(gone)
-        if self.config.keep_completed is not None:
-            await self.store.purge(COMPLETED, now - self.config.keep_completed)
         return expired
 
     # -- control from any tab --------------------------------------------------------

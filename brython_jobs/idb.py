@@ -1,0 +1,128 @@
+"""IndexedDB through JS interop, awaitable the way the ``idb`` JS library makes it.
+
+Brython 3.15's own ``browser.indexed_db`` is broken (``IndexedDB()`` raises TypeError, it
+has no index API and an invalid default transaction mode), so this module wraps
+``indexedDB`` itself; it is the only module that touches the IndexedDB API.
+
+- ``request(req)``: one request -> one awaitable of its result (None for a miss).
+- ``done(tx)``: one transaction -> one awaitable that resolves on commit and raises on
+  error or abort. Writers await it before reporting success.
+- ``Cursor``: ``await cursor.next()`` steps an index or store cursor.
+
+A transaction stays alive only while its own requests are awaited: never await a timer,
+a sleep or an unrelated promise in the middle of one.
+"""
+
+from .jsenv import scope, is_nullish
+
+
+class StorageError(Exception):
+    """IndexedDB reported an error (quota, abort, a blocked upgrade...)."""
+
+
+def _error_text(target, what):
+    err = getattr(target, "error", None)
+    if is_nullish(err):
+        return what
+    return f"{what}: {err.name}: {err.message}"
+
+
+def request(req):
+    """An awaitable of ``req``'s result; JS null/undefined come back as None."""
+    def executor(resolve, reject):
+        def ok(ev):
+            value = req.result
+            # Never hand JS undefined to resolve(): Brython throws and the promise hangs.
+            resolve(None if is_nullish(value) else value)
+
+        def bad(ev):
+            reject(StorageError(_error_text(req, "request failed")))
+        req.onsuccess = ok
+        req.onerror = bad
+    return scope.Promise.new(executor)
+
+
+def done(tx):
+    """An awaitable that resolves when ``tx`` commits, raises if it errors or aborts."""
+    def executor(resolve, reject):
+        tx.oncomplete = lambda ev: resolve(True)
+        tx.onerror = lambda ev: reject(StorageError(_error_text(tx, "transaction failed")))
+        tx.onabort = lambda ev: reject(StorageError(_error_text(tx, "transaction aborted")))
+    return scope.Promise.new(executor)
+
+
+def key_range(lower=None, upper=None, lower_open=False, upper_open=False):
+    """An IDBKeyRange from Python values (lists become array keys)."""
+    kr = scope.IDBKeyRange
+    if lower is None:
+        return kr.upperBound(upper, upper_open)
+    if upper is None:
+        return kr.lowerBound(lower, lower_open)
+    return kr.bound(lower, upper, lower_open, upper_open)
+
+
+def only(value):
+    return scope.IDBKeyRange.only(value)
+
+
+class Cursor:
+    """Steps a cursor request: ``await next()`` gives the cursor, or None at the end.
+    ``advance(key=None)`` moves on (to ``key`` when given, as ``continue(key)``)."""
+
+    def __init__(self, req):
+        self.req = req
+
+    async def next(self):
+        cur = await request(self.req)
+        return None if is_nullish(cur) else cur
+
+    def advance(self, key=None):
+        cont = getattr(self.req.result, "continue")
+        if key is None:
+            cont()
+        else:
+            cont(key)
+
+
+async def open_db(name, version, upgrade, on_versionchange=None, on_blocked=None):
+    """Open (and create or upgrade) database ``name`` at ``version``.
+
+    ``upgrade(db, old_version, tx)`` runs inside the versionchange transaction.
+    ``on_versionchange()`` is called when another tab wants a newer version: the
+    connection is closed first so that upgrade is not blocked by this tab.
+    ``on_blocked()`` is called when this open waits for older connections to close.
+    """
+    def executor(resolve, reject):
+        req = scope.indexedDB.open(name, version)
+
+        def upgrading(ev):
+            try:
+                upgrade(req.result, ev.oldVersion, req.transaction)
+            except Exception as exc:
+                req.transaction.abort()
+                reject(StorageError(f"upgrade of {name} failed: {exc}"))
+
+        def opened(ev):
+            db = req.result
+
+            def version_change(ev2):
+                db.close()
+                if on_versionchange is not None:
+                    on_versionchange()
+            db.onversionchange = version_change
+            resolve(db)
+
+        def blocked(ev):
+            if on_blocked is not None:
+                on_blocked()
+        req.onupgradeneeded = upgrading
+        req.onsuccess = opened
+        req.onerror = lambda ev: reject(StorageError(_error_text(req, f"cannot open {name}")))
+        req.onblocked = blocked
+    return await scope.Promise.new(executor)
+
+
+def delete_db(name):
+    """An awaitable that deletes database ``name``."""
+    return request(scope.indexedDB.deleteDatabase(name))
+

@@ -1,0 +1,270 @@
+"""The IndexedDB job store: the ``Store`` interface (store.py) over one database per queue.
+
+Database ``brython_jobs.<name>``:
+
+``jobs`` (keyPath ``id``; ids sort in creation order, see jsenv.new_id) with indexes
+    ``status``  ``status``                                  list/count by status
+    ``pick``    ``[status, queue, npri, run_at, seq]``      next job of a queue
+    ``stime``   ``[status, t]``                             purge old finished jobs
+    ``expiry``  ``[status, expires_at]``                    expiry sweep (null: not indexed)
+    ``key``     ``[key, status]``                           the pending job with a key
+``meta`` (out-of-line string keys): leader epoch and heartbeat, paused queues, the
+    enqueue counter, recurring schedules, throttle state.
+
+Every write is ``atomic`` or ``walk_pending``: one readwrite transaction over both stores
+that reads, calls the pure change function and writes, then awaits the commit.
+"""
+
+from . import idb
+from .jsenv import to_js, to_py
+from .records import PENDING, STATUSES
+from .store import Store, Tx
+
+VERSION = 1
+JOBS = "jobs"
+META = "meta"
+BOTH = [JOBS, META]
+_HIGH = []  # an empty array sorts after every number and string in IndexedDB keys
+
+
+def _upgrade(db, old_version, tx):
+    """Schema migrations, one step per version, so any older database can be opened."""
+    if old_version < 1:
+        jobs = db.createObjectStore(JOBS, {"keyPath": "id"})
+        jobs.createIndex("status", "status")
+        jobs.createIndex("pick", ["status", "queue", "npri", "run_at", "seq"])
+        jobs.createIndex("stime", ["status", "t"])
+        jobs.createIndex("expiry", ["status", "expires_at"])
+        jobs.createIndex("key", ["key", "status"])
+        db.createObjectStore(META)
+    # version 2 would go here: `if old_version < 2: ...`
+
+
+class IndexedDBStore(Store):
+    """A ``Store`` in IndexedDB database ``db_name``.
+
+    ``on_closed()`` is called if another tab upgrades the schema: this tab closes its
+    connection instead of blocking the upgrade, and the queue stops."""
+
+    def __init__(self, db_name, on_closed=None, on_blocked=None):
+        self.db_name = db_name
+        self.db = None
+        self.on_closed = on_closed
+        self.on_blocked = on_blocked
+
+    async def open(self):
+        if self.db is None:
+            self.db = await idb.open_db(self.db_name, VERSION, _upgrade,
+                                        self._version_change, self.on_blocked)
+
+    def _version_change(self):
+        self.db = None
+        if self.on_closed is not None:
+            self.on_closed()
+
+    def close(self):
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+    def _tx(self, mode, stores=BOTH):
+        if self.db is None:
+            raise idb.StorageError(f"{self.db_name} is not open")
+        return self.db.transaction(stores, mode)
+
+    @staticmethod
+    def _write(tx, jobs, meta, txo):
+        for rec in txo.final_puts():
+            jobs.put(to_js(rec))
+        for job_id in txo.deletes:
+            jobs.delete(job_id)
+        for key in txo.meta_puts:
+            value = txo.meta_puts[key]
+            if value is None:
+                meta.delete(key)
+            else:
+                meta.put(to_js(value), key)
+
+    @staticmethod
+    async def _gather(pending):
+        """Await request promises made earlier. Each promise must be made (its handlers
+        attached) when its request is issued, or a fast request can succeed unseen."""
+        out = []
+        for promise in pending:
+            out.append(to_py(await promise))
+        return out
+
+    async def _read_metas(self, meta, keys):
+        reqs = []
+        for key in keys:
+            reqs.append(idb.request(meta.get(key)))
+        values = await self._gather(reqs)
+        metas = {}
+        i = 0
+        for key in keys:
+            metas[key] = values[i]
+            i += 1
+        return metas
+
+    async def atomic(self, fn, job_ids=(), meta_keys=(), pending_keys=()):
+        tx = self._tx("readwrite")
+        jobs = tx.objectStore(JOBS)
+        meta = tx.objectStore(META)
+        reads = []
+        for job_id in job_ids:
+            reads.append(idb.request(jobs.get(job_id)))
+        key_index = jobs.index("key")
+        for key in pending_keys:
+            reads.append(idb.request(key_index.get(idb.only([key, PENDING]))))
+        for key in meta_keys:
+            reads.append(idb.request(meta.get(key)))
+        values = await self._gather(reads)
+        found = {}
+        by_key = {}
+        metas = {}
+        i = 0
+        for job_id in job_ids:
+            found[job_id] = values[i]
+            i += 1
+        for key in pending_keys:
+            by_key[key] = values[i]
+            i += 1
+        for key in meta_keys:
+            metas[key] = values[i]
+            i += 1
+        txo = Tx(found, metas, by_key)
+        try:
+            result = fn(txo)
+        except BaseException:
+            tx.abort()  # reads only so far; abort so nothing half-done can commit
+            raise
+        self._write(tx, jobs, meta, txo)
+        await idb.done(tx)
+        return result
+
+    async def walk_pending(self, queue, fn, meta_keys=()):
+        tx = self._tx("readwrite")
+        jobs = tx.objectStore(JOBS)
+        meta = tx.objectStore(META)
+        txo = Tx({}, await self._read_metas(meta, meta_keys))
+        try:
+            result = fn(txo, None)
+            if not result:
+                cursor = idb.Cursor(jobs.index("pick").openCursor(
+                    idb.key_range([PENDING, queue], [PENDING, queue, _HIGH])))
+                while True:
+                    cur = await cursor.next()
+                    if cur is None:
+                        break
+                    result = fn(txo, to_py(cur.value))
+                    if result:
+                        break
+                    cursor.advance()
+        except BaseException:
+            tx.abort()
+            raise
+        self._write(tx, jobs, meta, txo)
+        await idb.done(tx)
+        return result
+
+    async def get(self, job_id):
+        tx = self._tx("readonly", JOBS)
+        return to_py(await idb.request(tx.objectStore(JOBS).get(job_id)))
+
+    async def query(self, status=None, queue=None, name=None, limit=100):
+        tx = self._tx("readonly", JOBS)
+        jobs = tx.objectStore(JOBS)
+        source = jobs if status is None else jobs.index("status")
+        rng = None if status is None else idb.only(status)
+        if queue is None and name is None:
+            # Primary keys sort in creation order, and so do equal index keys.
+            req = source.getAll(rng) if limit is None else source.getAll(rng, limit)
+            return to_py(await idb.request(req)) or []
+        out = []
+        cursor = idb.Cursor(source.openCursor(rng))
+        while limit is None or len(out) < limit:
+            cur = await cursor.next()
+            if cur is None:
+                break
+            rec = to_py(cur.value)
+            if (queue is None or rec["queue"] == queue) and (name is None or rec["name"] == name):
+                out.append(rec)
+            cursor.advance()
+        return out
+
+    async def counts(self):
+        tx = self._tx("readonly", JOBS)
+        index = tx.objectStore(JOBS).index("status")
+        reqs = []
+        for status in STATUSES:
+            reqs.append(idb.request(index.count(idb.only(status))))
+        values = await self._gather(reqs)
+        out = {}
+        i = 0
+        for status in STATUSES:
+            out[status] = int(values[i])
+            i += 1
+        return out
+
+    async def pending_heads(self):
+        # A skip scan: the first key of each (queue, priority) run in the pick index holds
+        # that run's earliest due time; continue(key) jumps to the next run, so the cost
+        # grows with the number of queues and priority levels, not with the job count.
+        tx = self._tx("readonly", JOBS)
+        index = tx.objectStore(JOBS).index("pick")
+        cursor = idb.Cursor(index.openKeyCursor(idb.key_range([PENDING], [PENDING, _HIGH])))
+        heads = {}
+        while True:
+            cur = await cursor.next()
+            if cur is None:
+                break
+            key = cur.key
+            queue = key[1]
+            run_at = key[3]
+            if queue not in heads or run_at < heads[queue]:
+                heads[queue] = run_at
+            cursor.advance([PENDING, queue, key[2], _HIGH])
+        return heads
+
+    async def expiring(self, until):
+        tx = self._tx("readonly", JOBS)
+        index = tx.objectStore(JOBS).index("expiry")
+        req = index.getAll(idb.key_range([PENDING, -1e308], [PENDING, until], False, True))
+        return to_py(await idb.request(req)) or []
+
+    async def next_expiry(self):
+        tx = self._tx("readonly", JOBS)
+        index = tx.objectStore(JOBS).index("expiry")
+        cursor = idb.Cursor(index.openKeyCursor(idb.key_range([PENDING], [PENDING, _HIGH])))
+        cur = await cursor.next()
+        return None if cur is None else cur.key[1]
+
+    async def purge(self, status, before):
+        tx = self._tx("readwrite", JOBS)
+        jobs = tx.objectStore(JOBS)
+        req = jobs.index("stime").getAllKeys(
+            idb.key_range([status, -1e308], [status, before], False, True))
+        keys = await idb.request(req)
+        n = 0
+        for key in keys:
+            jobs.delete(key)
+            n += 1
+        await idb.done(tx)
+        return n
+
+    async def meta_get(self, key):
+        tx = self._tx("readonly", META)
+        return to_py(await idb.request(tx.objectStore(META).get(key)))
+
+    async def meta_prefix(self, prefix):
+        tx = self._tx("readonly", META)
+        meta = tx.objectStore(META)
+        rng = idb.key_range(prefix, prefix + "\uffff")
+        both = await self._gather([idb.request(meta.getAllKeys(rng)),
+                                   idb.request(meta.getAll(rng))])
+        out = {}
+        i = 0
+        for key in both[0]:
+            out[key] = both[1][i]
+            i += 1
+        return out
