@@ -53,13 +53,17 @@ class RunningJob(Job):
 
 
 class Handler:
-    def __init__(self, fn, name, queue, retries, timeout, backoff):
+    """A registered handler: the function (or the worker script that has it) and its
+    defaults."""
+
+    def __init__(self, fn, name, queue, retries, timeout, backoff, worker=None):
         self.fn = fn
         self.name = name
         self.queue = queue
         self.retries = retries
         self.timeout = timeout
         self.backoff = backoff
+        self.worker = worker
 
 
 class JobQueue:
@@ -98,22 +102,31 @@ class JobQueue:
         self._heartbeat_timer = None
         self._watchdog_timer = None
         self._next_purge = 0
-        self._starting = None
+        self._workers = None      # WorkerPool, created on first use in the leader
 
     # -- registration ----------------------------------------------------------------
-    def handler(self, name, queue=None, retries=None, timeout=None, backoff=None):
+    def handler(self, name, queue=None, retries=None, timeout=None, backoff=None,
+                worker=None):
         """Decorator registering the function that runs jobs called ``name``.
 
         ``queue``: default queue of such jobs; ``retries``: default extra attempts;
-        ``timeout``: seconds an attempt may run before it fails with ``timeout``."""
+        ``timeout``: seconds an attempt may run before it fails with ``timeout``;
+        ``backoff``: this handler's base retry delay; ``worker``: run the job in a web
+        worker instead of the page (see workers.py): the decorated function then only
+        names the job, the worker script registers the code that runs it."""
         check_name(name, "name")
         if queue is not None:
             check_name(queue, "queue")
+        if retries is not None and (type(retries) is not int or retries < 0):
+            raise ValueError(f"retries must be an int >= 0, not {retries!r}")
         check_number(timeout, "timeout", minimum=0)
         check_number(backoff, "backoff", minimum=0)
+        if worker is not None:
+            check_name(worker, "worker")
 
         def register(fn):
-            self._handlers[name] = Handler(fn, name, queue, retries, timeout, backoff)
+            self._handlers[name] = Handler(fn, name, queue, retries, timeout, backoff,
+                                           worker)
             fn.debounced = lambda wait, max_wait=None, queue=None, key=None, priority=0: \
                 self.debounced(name, wait, max_wait, queue, key, priority)
             fn.throttled = lambda interval, queue=None, key=None, priority=0: \
@@ -187,6 +200,8 @@ class JobQueue:
         for queue in list(self._running):
             self._running[queue].cancelled = True
         self._running = {}
+        if self._workers is not None:
+            self._workers.stop_all()  # workers run only in the leader tab
         self._signal.set()
         if was:
             self._emit_local("leader", False)
@@ -344,6 +359,8 @@ class JobQueue:
 
     async def _call(self, handler, job):
         """Run the handler; ``("ok", result)``, ``("error", exc)`` or ``("timeout",)``."""
+        if handler.worker is not None:
+            return await self._worker_pool().run(handler, job)
         outcome = {}
 
         async def body():
@@ -364,6 +381,12 @@ class JobQueue:
                 jsenv.call_later(handler.timeout, lambda: resolve(False))
         await jsenv.scope.Promise.new(executor)
         return outcome.get("value", ("timeout",))
+
+    def _worker_pool(self):
+        if self._workers is None:
+            from .workers import WorkerPool  # imported only by pages that use workers
+            self._workers = WorkerPool(self)
+        return self._workers
 
     # -- events ----------------------------------------------------------------------
     def _emit(self, event, rec):
@@ -396,6 +419,8 @@ class JobQueue:
             if job.id == job_id:
                 job.cancelled = True
                 del self._running[queue]
+                if self._workers is not None:
+                    self._workers.cancel(job_id)  # stops the worker running it
                 self._signal.set()
 
     def _on_message(self, message):
