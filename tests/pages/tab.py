@@ -173,7 +173,7 @@ def page_writes(handle):
 
 def page_storage(name):
     value = storage.getItem(f"bj:{QUEUE}:{name}")
-    return None if value is None else javascript.JSON.parse(value)
+    return javascript.JSON.parse(value) if value else None  # JS null: nothing stored
 
 
 def page_state():
