@@ -16,7 +16,7 @@ that reads, calls the pure change function and writes, then awaits the commit.
 """
 
 from . import idb
-from .jsenv import to_js, to_py
+from .jsenv import NULL, to_js, to_py
 from .records import PENDING, STATUSES
 from .store import Store, Tx
 
@@ -178,10 +178,13 @@ class IndexedDBStore(Store):
         rng = None if status is None else idb.only(status)
         if queue is None and name is None:
             # Primary keys sort in creation order, and so do equal index keys.
-            req = source.getAll(rng) if limit is None else source.getAll(rng, limit)
+            if rng is None:  # never hand Python None to IndexedDB as a key
+                req = source.getAll() if limit is None else source.getAll(NULL, limit)
+            else:
+                req = source.getAll(rng) if limit is None else source.getAll(rng, limit)
             return to_py(await idb.request(req)) or []
         out = []
-        cursor = idb.Cursor(source.openCursor(rng))
+        cursor = idb.Cursor(source.openCursor() if rng is None else source.openCursor(rng))
         while limit is None or len(out) < limit:
             cur = await cursor.next()
             if cur is None:

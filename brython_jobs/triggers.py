@@ -12,7 +12,7 @@ tab's calls count toward the same burst and a reload loses nothing that was writ
 from . import jsenv
 from .records import Job, check_name, check_number, check_payload
 
-COALESCE = 0.1
+COALESCE = 0.2  # seconds: at most one write per window per trigger and tab
 
 
 class Trigger:

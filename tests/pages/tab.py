@@ -162,7 +162,7 @@ def page_burst(handle, count, every_ms, prefix="call"):
         if state["i"] < count:
             window.setTimeout(tick, every_ms)
         else:
-            window.bjBurstDone = (window.bjBurstDone or 0) + 1
+            window.bjBurstDone = window.bjBurstDone + 1
     tick()
     return True
 
@@ -216,6 +216,7 @@ def bj_call(method, args_json, kwargs_json, done):
 
 
 window.bjCall = bj_call
+window.bjBurstDone = 0
 
 
 def recorder(event):
