@@ -274,9 +274,16 @@ class Engine:
         sched = tx.metas.get(SCHEDULE + skey)
         if sched is None:
             return None
-        if tx.by_key.get(run_key(skey)) is not None:
+        # by_key was read before this transaction changed ``rec``: when it names ``rec``
+        # itself (a pending run just cancelled or expired), no other run is pending.
+        other = tx.by_key.get(run_key(skey))
+        if other is not None and other["id"] != rec["id"]:
             return None
-        due = timing.next_recurrence(rec["run_at"], sched["interval"], now)
+        # The grid follows the due time the schedule gave this run, not a retry's run_at.
+        prev_due = sched.get("next_due")
+        if prev_due is None:
+            prev_due = rec["run_at"]
+        due = timing.next_recurrence(prev_due, sched["interval"], now)
         return self._put_run(tx, sched, due, now)
 
     def _put_run(self, tx, sched, due, now):

@@ -35,6 +35,9 @@ class Tx:
         """Write ``rec`` (insert or replace by id) when the transaction ends."""
         self.jobs[rec["id"]] = rec
         self.puts.append(rec)
+        # The last write of an id wins: a put after a delete brings the record back.
+        while rec["id"] in self.deletes:
+            self.deletes.remove(rec["id"])
 
     def put_meta(self, key, value):
         """Write a meta value; ``None`` deletes the key."""

@@ -1,0 +1,618 @@
+"""The Store contract: one suite for every implementation of the Store interface.
+
+It runs unchanged under CPython (against MemoryStore, see tests/unit/test_store_contract.py)
+and inside Brython in the browser (against the IndexedDB store). So it imports nothing
+but the project's records module, and keeps to what Brython runs well: plain ``async def``
+checks, no ``await`` inside comprehensions, no generators or lambdas that await.
+
+Each check is ``async def check_xxx(store, check)``: ``store`` is a freshly opened, empty
+store and ``check(condition, message)`` fails the check when ``condition`` is false.
+``CHECKS`` lists them all, and ``run_all(make_store, report)`` runs each one with a new
+store from ``await make_store()`` and calls ``report(name, ok, message)``.
+
+Records are built with ``records.new_record`` and get their ``seq`` here, so the suite
+does not depend on the engine. Their ids sort in ``seq`` order, as real job ids sort in
+creation order (a store may list by id).
+"""
+
+from brython_jobs.records import (
+    CANCELLED, COMPLETED, FAILED, PENDING, PROCESSING, STATUSES, new_record, touch,
+)
+
+
+class CheckFailed(Exception):
+    """Raised by ``check`` when a condition does not hold."""
+
+
+def _check(condition, message):
+    if not condition:
+        raise CheckFailed(message)
+
+
+# -- helpers -------------------------------------------------------------------------
+
+def job(seq, name="task", queue="default", priority=0, run_at=100.0, status=PENDING,
+        key=None, ttl=None, payload=None, finished_at=None):
+    """A record with id ``job-<seq>``, in ``status`` (times derived from ``run_at``)."""
+    rec = new_record("job-" + str(seq + 10000)[1:], name, payload, queue, priority, 50.0,
+                     run_at, ttl, "fail", 3, key)
+    rec["seq"] = seq
+    if status == PROCESSING:
+        rec["status"] = PROCESSING
+        rec["attempts"] = 1
+        rec["started_at"] = run_at
+        rec["owner"] = 1
+    elif status != PENDING:
+        rec["status"] = status
+        rec["attempts"] = 1
+        rec["started_at"] = run_at
+        rec["finished_at"] = run_at + 1.0 if finished_at is None else finished_at
+    return touch(rec)
+
+
+async def put_all(store, recs, metas=None):
+    """Store records (and meta values) in one transaction."""
+    def fn(tx):
+        for rec in recs:
+            tx.put(rec)
+        if metas is not None:
+            for key in metas:
+                tx.put_meta(key, metas[key])
+    await store.atomic(fn)
+
+
+def ids(recs):
+    out = []
+    for rec in recs:
+        out.append(rec["id"])
+    return out
+
+
+def seqs(recs):
+    out = []
+    for rec in recs:
+        out.append(rec["seq"])
+    return out
+
+
+async def snapshot(store):
+    """Everything observable, to compare before and after a refused write."""
+    return {"jobs": await store.query(limit=None), "counts": await store.counts(),
+            "meta": await store.meta_prefix("")}
+
+
+# -- atomic --------------------------------------------------------------------------
+
+async def check_open_is_idempotent(store, check):
+    """Opening an open store again is harmless; an empty store has no jobs."""
+    await store.open()
+    check(await store.query(limit=None) == [], "a fresh store is empty")
+    await put_all(store, [job(1)])
+    await store.open()
+    check(await store.get("job-0001") is not None, "a record survives a second open()")
+
+
+async def check_put_and_get_round_trip(store, check):
+    """A record written by atomic comes back from get() equal, JSON-like data intact."""
+    payload = {"text": "ünïcode ✓ 漢字", "n": 3, "x": 1.5, "neg": -2, "yes": True,
+               "no": False, "none": None, "list": [1, "two", [3.25, None], {"k": []}],
+               "nested": {"a": {"b": {"c": [True, False]}}}, "empty": {}}
+    rec = job(1, payload=payload, key="the-key", ttl=30.0, priority=7)
+    rec["progress"] = {"fraction": 0.5, "message": "half"}
+    rec["trigger"] = {"kind": "debounce", "first": 90.0, "last": 95.5}
+    await put_all(store, [rec])
+    got = await store.get(rec["id"])
+    check(got == rec, f"get() returned {got!r}, expected {rec!r}")
+    check(await store.get("job-9999") is None, "get() of an unknown id is None")
+
+
+async def check_atomic_reads_jobs_and_metas(store, check):
+    """atomic gives fn the named jobs and meta values (None when missing) and returns
+    what fn returned."""
+    a = job(1)
+    await put_all(store, [a], {"m": {"epoch": 3, "tab": "x"}})
+    seen = {}
+
+    def fn(tx):
+        seen["jobs"] = dict(tx.jobs)
+        seen["metas"] = dict(tx.metas)
+        return ["result", 42]
+    out = await store.atomic(fn, job_ids=["job-0001", "job-0404"], meta_keys=["m", "nope"])
+    check(out == ["result", 42], f"atomic returned {out!r}, not what fn returned")
+    check(seen["jobs"] == {"job-0001": a, "job-0404": None},
+          f"tx.jobs was {seen['jobs']!r}")
+    check(seen["metas"] == {"m": {"epoch": 3, "tab": "x"}, "nope": None},
+          f"tx.metas was {seen['metas']!r}")
+
+
+async def check_atomic_replaces_and_deletes(store, check):
+    """put replaces a record by id, delete removes one; deleting an unknown id is fine."""
+    a = job(1, payload="old")
+    b = job(2)
+    await put_all(store, [a, b])
+
+    def fn(tx):
+        new = dict(tx.jobs["job-0001"])
+        new["payload"] = "new"
+        tx.put(new)
+        tx.delete("job-0002")
+        tx.delete("job-0404")
+    await store.atomic(fn, job_ids=["job-0001", "job-0002"])
+    got = await store.get("job-0001")
+    check(got is not None and got["payload"] == "new", f"replaced record is {got!r}")
+    check(await store.get("job-0002") is None, "deleted record is gone")
+    check(ids(await store.query(limit=None)) == ["job-0001"], "only the replaced one left")
+
+
+async def check_atomic_last_write_of_an_id_wins(store, check):
+    """Within one transaction, the last put/delete of an id decides what is stored."""
+    await put_all(store, [job(3), job(4)])
+
+    def fn(tx):
+        tx.put(job(1, payload="v1"))
+        tx.put(job(1, payload="v2"))   # put, put: the second version
+        tx.put(job(2))
+        tx.delete("job-0002")          # put, delete: gone
+        tx.delete("job-0003")
+        tx.put(job(3, payload="back"))  # delete, put: there
+        tx.put(job(4, payload="x"))
+        tx.delete("job-0004")          # an existing record: put, delete: gone
+    await store.atomic(fn)
+    one = await store.get("job-0001")
+    check(one is not None and one["payload"] == "v2", f"put twice left {one!r}")
+    check(await store.get("job-0002") is None, "put then delete must not store it")
+    three = await store.get("job-0003")
+    check(three is not None and three["payload"] == "back",
+          f"delete then put left {three!r}")
+    check(await store.get("job-0004") is None, "put then delete must delete it")
+
+
+async def check_atomic_meta_put_and_delete(store, check):
+    """put_meta stores JSON-like values; putting None deletes the key."""
+    await put_all(store, [], {"a": {"x": [1, 2]}, "b": [1, "two"], "c": 5, "d": "text"})
+    check(await store.meta_get("a") == {"x": [1, 2]}, "dict meta value")
+    check(await store.meta_get("b") == [1, "two"], "list meta value")
+    check(await store.meta_get("c") == 5, "number meta value")
+
+    def fn(tx):
+        tx.put_meta("a", None)
+        tx.put_meta("c", 6)
+    await store.atomic(fn)
+    check(await store.meta_get("a") is None, "put_meta(key, None) deletes the key")
+    check(await store.meta_get("c") == 6, "put_meta replaces a value")
+    check(await store.meta_get("d") == "text", "untouched meta value kept")
+    check(await store.meta_get("never") is None, "an unknown meta key reads as None")
+
+
+async def check_atomic_pending_keys_find_only_pending(store, check):
+    """pending_keys gives, per key, the pending record holding it, else None."""
+    await put_all(store, [
+        job(1, key="k", status=COMPLETED),
+        job(2, key="k", status=PROCESSING),
+        job(3, key="k"),
+        job(4, key="other"),
+        job(5, key="done", status=FAILED),
+        job(6, key="busy", status=PROCESSING),
+    ])
+    seen = {}
+
+    def fn(tx):
+        seen["by_key"] = dict(tx.by_key)
+    await store.atomic(fn, pending_keys=["k", "done", "busy", "absent"])
+    by_key = seen["by_key"]
+    check(by_key.get("k") is not None and by_key["k"]["id"] == "job-0003",
+          f"the pending job with key k is job-0003, got {by_key.get('k')!r}")
+    check(by_key.get("done", "missing") is None, "a failed job with the key is not pending")
+    check(by_key.get("busy", "missing") is None, "a processing job is not pending")
+    check(by_key.get("absent", "missing") is None, "an unused key gives None")
+
+
+async def check_atomic_raising_writes_nothing(store, check):
+    """When fn raises, nothing it wrote is stored and the exception propagates."""
+    await put_all(store, [job(1, payload="keep"), job(2)], {"m": 1})
+    before = await snapshot(store)
+
+    def fn(tx):
+        tx.put(job(3))
+        changed = dict(tx.jobs["job-0001"])
+        changed["payload"] = "lost"
+        tx.put(changed)
+        tx.delete("job-0002")
+        tx.put_meta("m", 2)
+        tx.put_meta("new", 1)
+        raise ValueError("boom")
+    raised = None
+    try:
+        await store.atomic(fn, job_ids=["job-0001"], meta_keys=["m"])
+    except ValueError as exc:
+        raised = exc
+    check(raised is not None and str(raised) == "boom", "fn's ValueError propagates")
+    after = await snapshot(store)
+    check(after == before, f"a failed transaction changed the store: {after!r}")
+
+
+async def check_records_read_are_copies(store, check):
+    """Changing a record after writing it, or one read back, changes nothing stored."""
+    rec = job(1, payload={"n": 1})
+    await put_all(store, [rec])
+    rec["payload"]["n"] = 2
+    got = await store.get("job-0001")
+    check(got["payload"] == {"n": 1}, "mutating the written record changed the store")
+    got["payload"]["n"] = 3
+    got["status"] = FAILED
+    listed = await store.query(limit=None)
+    listed[0]["payload"]["n"] = 4
+    again = await store.get("job-0001")
+    check(again["payload"] == {"n": 1} and again["status"] == PENDING,
+          f"mutating a record read back changed the store: {again!r}")
+    meta = {"list": [1]}
+    await put_all(store, [], {"m": meta})
+    meta["list"].append(2)
+    read = await store.meta_get("m")
+    read["list"].append(3)
+    check(await store.meta_get("m") == {"list": [1]}, "meta values must be copies too")
+
+
+# -- walk_pending ------------------------------------------------------------------
+
+async def check_walk_pending_pick_order(store, check):
+    """walk_pending meets the queue's pending jobs by highest priority, then earliest
+    due time, then enqueue order; after fn(tx, None); other queues and statuses are not
+    visited; it returns the last value fn returned."""
+    await put_all(store, [
+        job(1, queue="q", priority=0, run_at=100.0),
+        job(2, queue="q", priority=5, run_at=300.0),
+        job(3, queue="q", priority=5, run_at=200.0),
+        job(4, queue="q", priority=0, run_at=100.0),
+        job(5, queue="q", priority=-3, run_at=10.0),
+        job(6, queue="q", priority=5, run_at=200.0),
+        job(7, queue="other", priority=99, run_at=1.0),
+        job(8, queue="q", priority=99, run_at=1.0, status=PROCESSING),
+        job(9, queue="q", priority=99, run_at=1.0, status=COMPLETED),
+        job(10, queue="q", priority=2.5, run_at=500.0),
+    ])
+    seen = []
+
+    def fn(tx, rec):
+        seen.append(None if rec is None else rec["seq"])
+        return False
+    out = await store.walk_pending("q", fn)
+    check(seen == [None, 3, 6, 2, 10, 1, 4, 5], f"walk order was {seen!r}")
+    check(out is False, f"walk_pending returned {out!r}, fn last returned False")
+
+
+async def check_walk_pending_stops_when_fn_returns_true(store, check):
+    """The walk ends at the first truthy value, which walk_pending returns."""
+    await put_all(store, [job(1), job(2), job(3)])
+    seen = []
+
+    def fn(tx, rec):
+        seen.append(None if rec is None else rec["seq"])
+        if rec is not None and rec["seq"] == 2:
+            return "found"
+        return None
+    out = await store.walk_pending("default", fn)
+    check(seen == [None, 1, 2], f"visited {seen!r}, expected to stop at seq 2")
+    check(out == "found", f"walk_pending returned {out!r}, not fn's last value")
+
+
+async def check_walk_pending_none_call_reads_metas_and_can_stop(store, check):
+    """fn(tx, None) comes first with the meta values read; returning True there ends the
+    walk before any record."""
+    await put_all(store, [job(1)], {"paused": ["default"]})
+    seen = []
+
+    def fn(tx, rec):
+        seen.append(None if rec is None else rec["seq"])
+        if rec is None:
+            seen.append(tx.metas.get("paused"))
+            seen.append(tx.metas.get("absent", "missing"))
+            return True
+        return False
+    out = await store.walk_pending("default", fn, meta_keys=["paused", "absent"])
+    check(out is True, f"walk_pending returned {out!r}")
+    check(seen == [None, ["default"], None], f"fn saw {seen!r}")
+
+
+async def check_walk_pending_empty_queue(store, check):
+    """With no pending job in the queue, fn is called once, with None."""
+    await put_all(store, [job(1, queue="elsewhere"), job(2, status=FAILED)])
+    seen = []
+
+    def fn(tx, rec):
+        seen.append(rec)
+        return False
+    out = await store.walk_pending("default", fn)
+    check(seen == [None], f"fn was called with {seen!r}")
+    check(not out, f"walk_pending returned {out!r}")
+
+
+async def check_walk_pending_applies_writes(store, check):
+    """Records and meta values written during the walk are stored when it ends."""
+    await put_all(store, [job(1, priority=1), job(2), job(3, queue="b")], {"seq": 3})
+
+    def fn(tx, rec):
+        if rec is None:
+            return False
+        if rec["seq"] == 1:
+            gone = dict(rec)
+            gone["status"] = CANCELLED
+            gone["finished_at"] = 150.0
+            tx.put(touch(gone))
+            return False
+        claimed = dict(rec)
+        claimed["status"] = PROCESSING
+        claimed["started_at"] = 151.0
+        claimed["attempts"] = 1
+        tx.put(touch(claimed))
+        tx.put(job(4))
+        tx.put_meta("seq", tx.metas["seq"] + 1)
+        return True
+    out = await store.walk_pending("default", fn, meta_keys=["seq"])
+    check(out is True, "the walk ended with True")
+    one = await store.get("job-0001")
+    two = await store.get("job-0002")
+    check(one["status"] == CANCELLED, f"job-0001 is {one['status']}")
+    check(two["status"] == PROCESSING and two["started_at"] == 151.0,
+          f"job-0002 is {two!r}")
+    check(await store.get("job-0004") is not None,
+          "a record inserted during the walk is stored")
+    check(await store.meta_get("seq") == 4, "a meta value written in the walk is stored")
+    counts = await store.counts()
+    check(counts[PENDING] == 2 and counts[PROCESSING] == 1 and counts[CANCELLED] == 1,
+          f"counts after the walk: {counts!r}")
+
+
+async def check_walk_pending_raising_writes_nothing(store, check):
+    """When fn raises during the walk, nothing it wrote is stored."""
+    await put_all(store, [job(1), job(2)], {"m": 1})
+    before = await snapshot(store)
+
+    def fn(tx, rec):
+        if rec is None:
+            tx.put_meta("m", 2)
+            return False
+        changed = dict(rec)
+        changed["payload"] = "lost"
+        tx.put(changed)
+        if rec["seq"] == 2:
+            raise KeyError("stop")
+        return False
+    raised = False
+    try:
+        await store.walk_pending("default", fn, meta_keys=["m"])
+    except KeyError:
+        raised = True
+    check(raised, "fn's KeyError propagates")
+    after = await snapshot(store)
+    check(after == before, f"a failed walk changed the store: {after!r}")
+
+
+# -- get / query ---------------------------------------------------------------------
+
+async def check_query_filters(store, check):
+    """query() keeps the records matching every filter given, oldest first."""
+    await put_all(store, [
+        job(4, name="a", queue="q1"),
+        job(1, name="a", queue="q1", status=COMPLETED),
+        job(3, name="b", queue="q2", status=COMPLETED),
+        job(2, name="b", queue="q1"),
+        job(5, name="a", queue="q2", status=FAILED),
+    ])
+    cases = [
+        ({}, [1, 2, 3, 4, 5]),
+        ({"status": PENDING}, [2, 4]),
+        ({"status": COMPLETED}, [1, 3]),
+        ({"status": CANCELLED}, []),
+        ({"queue": "q1"}, [1, 2, 4]),
+        ({"name": "a"}, [1, 4, 5]),
+        ({"status": COMPLETED, "queue": "q1"}, [1]),
+        ({"queue": "q2", "name": "a"}, [5]),
+        ({"status": PENDING, "queue": "q1", "name": "b"}, [2]),
+        ({"queue": "nope"}, []),
+    ]
+    for case in cases:
+        got = await store.query(status=case[0].get("status"), queue=case[0].get("queue"),
+                                name=case[0].get("name"), limit=None)
+        check(seqs(got) == case[1], f"query({case[0]!r}) gave seqs {seqs(got)!r}, "
+                                    f"expected {case[1]!r}")
+
+
+async def check_query_limit(store, check):
+    """limit keeps the oldest n; limit=None returns all; the default limit is 100."""
+    recs = []
+    i = 105
+    while i >= 1:  # written newest first: the order must come from seq, not insertion
+        recs.append(job(i, status=COMPLETED if i % 2 else PENDING))
+        i -= 1
+    await put_all(store, recs)
+    check(seqs(await store.query(limit=3)) == [1, 2, 3], "limit=3 keeps the oldest three")
+    everything = await store.query(limit=None)
+    check(len(everything) == 105, f"limit=None gave {len(everything)} of 105")
+    check(seqs(everything) == sorted(seqs(everything)), "limit=None is oldest first")
+    default = await store.query()
+    check(len(default) == 100 and default[0]["seq"] == 1 and default[99]["seq"] == 100,
+          f"the default limit gave {len(default)} records")
+    pending = await store.query(status=PENDING, limit=2)
+    check(seqs(pending) == [2, 4], f"status filter with limit gave {seqs(pending)!r}")
+    named = await store.query(name="task", limit=2)
+    check(seqs(named) == [1, 2], f"name filter with limit gave {seqs(named)!r}")
+    check(await store.query(limit=0) == [], "limit=0 gives nothing")
+
+
+# -- counts ----------------------------------------------------------------------------
+
+async def check_counts(store, check):
+    """counts() has every status, with 0 for the absent ones."""
+    empty = await store.counts()
+    want = {}
+    for status in STATUSES:
+        want[status] = 0
+    check(empty == want, f"counts of an empty store: {empty!r}")
+    await put_all(store, [job(1), job(2), job(3, status=PROCESSING),
+                          job(4, status=FAILED), job(5, status=FAILED),
+                          job(6, status=FAILED)])
+    got = await store.counts()
+    want = {PENDING: 2, PROCESSING: 1, COMPLETED: 0, FAILED: 3, CANCELLED: 0}
+    check(got == want, f"counts: {got!r}, expected {want!r}")
+
+
+# -- pending_heads ---------------------------------------------------------------------
+
+async def check_pending_heads(store, check):
+    """pending_heads() maps each queue with pending jobs to its earliest due time, across
+    priorities; other statuses do not count."""
+    check(await store.pending_heads() == {}, "no pending job: no heads")
+    await put_all(store, [
+        job(1, queue="a", priority=9, run_at=300.0),
+        job(2, queue="a", priority=0, run_at=200.0),
+        job(3, queue="a", priority=-1, run_at=250.0),
+        job(4, queue="a", run_at=50.0, status=PROCESSING),
+        job(5, queue="b", run_at=400.0),
+        job(6, queue="b", priority=3, run_at=500.0),
+        job(7, queue="c", run_at=10.0, status=COMPLETED),
+    ])
+    heads = await store.pending_heads()
+    check(heads == {"a": 200.0, "b": 400.0}, f"pending_heads: {heads!r}")
+
+
+# -- expiry ----------------------------------------------------------------------------
+
+async def check_expiring_and_next_expiry(store, check):
+    """expiring(until) gives the pending records with expires_at < until (strictly);
+    next_expiry() the smallest expires_at of a pending job, or None."""
+    check(await store.next_expiry() is None, "no job: no expiry")
+    check(await store.expiring(1e12) == [], "no job: nothing expiring")
+    await put_all(store, [
+        job(1, run_at=100.0, ttl=10.0),                    # 110
+        job(2, run_at=100.0, ttl=50.0),                    # 150
+        job(3, run_at=100.0),                              # no ttl
+        job(4, run_at=90.0, ttl=5.0, status=PROCESSING),   # 95, not pending
+        job(5, run_at=90.0, ttl=1.0, status=CANCELLED),    # 91, not pending
+        job(6, queue="b", run_at=100.0, ttl=30.0),         # 130
+    ])
+    check(await store.next_expiry() == 110.0, "next_expiry is the earliest pending limit")
+    cases = [(110.0, []), (110.5, [1]), (150.0, [1, 6]), (1e12, [1, 2, 6])]
+    for case in cases:
+        got = await store.expiring(case[0])
+        got_seqs = sorted(seqs(got))
+        check(got_seqs == case[1], f"expiring({case[0]}) gave seqs {got_seqs!r}, "
+                                   f"expected {case[1]!r}")
+    full = await store.expiring(120.0)
+    check(len(full) == 1 and full[0] == job(1, run_at=100.0, ttl=10.0),
+          "expiring returns whole records")
+    await put_all(store, [job(1, run_at=100.0, ttl=10.0, status=FAILED)])
+    check(await store.next_expiry() == 130.0, "a finished job no longer expires")
+
+
+# -- purge -----------------------------------------------------------------------------
+
+async def check_purge(store, check):
+    """purge(status, before) deletes the jobs of that status finished before ``before``
+    (strictly) and returns how many; others stay."""
+    await put_all(store, [
+        job(1, status=COMPLETED, finished_at=100.0),
+        job(2, status=COMPLETED, finished_at=199.0),
+        job(3, status=COMPLETED, finished_at=200.0),
+        job(4, status=FAILED, finished_at=50.0),
+        job(5, status=CANCELLED, finished_at=50.0),
+        job(6, run_at=10.0),
+        job(7, run_at=10.0, status=PROCESSING),
+    ])
+    n = await store.purge(COMPLETED, 200.0)
+    check(n == 2, f"purge returned {n}, expected 2")
+    left = seqs(await store.query(limit=None))
+    check(left == [3, 4, 5, 6, 7], f"after purge: {left!r}")
+    check(await store.purge(COMPLETED, 200.0) == 0, "nothing more to purge")
+    check(await store.purge(FAILED, 51.0) == 1, "purging failed jobs by finish time")
+    check(seqs(await store.query(limit=None)) == [3, 5, 6, 7], "only the failed one went")
+
+
+# -- meta ------------------------------------------------------------------------------
+
+async def check_meta_get_and_prefix(store, check):
+    """meta_get reads one value (None when absent); meta_prefix returns the values of
+    the keys starting with the prefix."""
+    check(await store.meta_prefix("schedule:") == {}, "no meta: empty prefix result")
+    await put_all(store, [], {
+        "schedule:a": {"key": "a", "interval": 60},
+        "schedule:b": {"key": "b", "interval": 1.5},
+        "schedule": "not it",
+        "schedul:x": 1,
+        "throttle:a": 100.0,
+        "leader": {"epoch": 2, "tab": "t", "beat": None},
+    })
+    got = await store.meta_prefix("schedule:")
+    want = {"schedule:a": {"key": "a", "interval": 60},
+            "schedule:b": {"key": "b", "interval": 1.5}}
+    check(got == want, f"meta_prefix('schedule:') gave {got!r}")
+    check(await store.meta_prefix("throttle:") == {"throttle:a": 100.0}, "throttle prefix")
+    check(await store.meta_prefix("zzz") == {}, "unused prefix")
+    leader = await store.meta_get("leader")
+    check(leader == {"epoch": 2, "tab": "t", "beat": None}, f"meta_get gave {leader!r}")
+    check(await store.meta_get("missing") is None, "missing meta key is None")
+
+
+CHECKS = [
+    check_open_is_idempotent,
+    check_put_and_get_round_trip,
+    check_atomic_reads_jobs_and_metas,
+    check_atomic_replaces_and_deletes,
+    check_atomic_last_write_of_an_id_wins,
+    check_atomic_meta_put_and_delete,
+    check_atomic_pending_keys_find_only_pending,
+    check_atomic_raising_writes_nothing,
+    check_records_read_are_copies,
+    check_walk_pending_pick_order,
+    check_walk_pending_stops_when_fn_returns_true,
+    check_walk_pending_none_call_reads_metas_and_can_stop,
+    check_walk_pending_empty_queue,
+    check_walk_pending_applies_writes,
+    check_walk_pending_raising_writes_nothing,
+    check_query_filters,
+    check_query_limit,
+    check_counts,
+    check_pending_heads,
+    check_expiring_and_next_expiry,
+    check_purge,
+    check_meta_get_and_prefix,
+]
+
+
+async def run_one(check_fn, make_store):
+    """Run one check on a new store from ``await make_store()``; ``(ok, message)``."""
+    ok = True
+    message = ""
+    store = None
+    try:
+        store = await make_store()
+        await check_fn(store, _check)
+    except CheckFailed as exc:
+        ok = False
+        message = str(exc)
+    except Exception as exc:
+        ok = False
+        message = f"{type(exc).__name__}: {exc}"
+    if store is not None:
+        try:
+            store.close()
+        except Exception as exc:
+            if ok:
+                ok = False
+                message = f"close() raised {type(exc).__name__}: {exc}"
+    return ok, message
+
+
+async def run_all(make_store, report):
+    """Run every check, each on a new store; ``report(name, ok, message)`` after each.
+    Returns ``{"passed": n, "failed": [names]}``."""
+    passed = 0
+    failed = []
+    for check_fn in CHECKS:
+        outcome = await run_one(check_fn, make_store)
+        report(check_fn.__name__, outcome[0], outcome[1])
+        if outcome[0]:
+            passed += 1
+        else:
+            failed.append(check_fn.__name__)
+    return {"passed": passed, "failed": failed}
