@@ -94,28 +94,15 @@ class IndexedDBStore(Store):
             out.append(to_py(await promise))
         return out
 
-    async def _read_metas(self, meta, keys):
-        reqs = []
-        for key in keys:
-            reqs.append(idb.request(meta.get(key)))
-        values = await self._gather(reqs)
-        metas = {}
-        i = 0
-        for key in keys:
-            metas[key] = values[i]
-            i += 1
-        return metas
-
-    async def atomic(self, fn, job_ids=(), meta_keys=(), pending_keys=()):
-        tx = self._tx("readwrite")
-        jobs = tx.objectStore(JOBS)
-        meta = tx.objectStore(META)
+    async def _read(self, jobs, meta, job_ids, meta_keys, pending_keys):
+        """Issue every read of a transaction at once, then collect them into a Tx."""
         reads = []
         for job_id in job_ids:
             reads.append(idb.request(jobs.get(job_id)))
-        key_index = jobs.index("key")
-        for key in pending_keys:
-            reads.append(idb.request(key_index.get(idb.only([key, PENDING]))))
+        if pending_keys:
+            key_index = jobs.index("key")
+            for key in pending_keys:
+                reads.append(idb.request(key_index.get(idb.only([key, PENDING]))))
         for key in meta_keys:
             reads.append(idb.request(meta.get(key)))
         values = await self._gather(reads)
@@ -132,7 +119,13 @@ class IndexedDBStore(Store):
         for key in meta_keys:
             metas[key] = values[i]
             i += 1
-        txo = Tx(found, metas, by_key)
+        return Tx(found, metas, by_key)
+
+    async def atomic(self, fn, job_ids=(), meta_keys=(), pending_keys=()):
+        tx = self._tx("readwrite")
+        jobs = tx.objectStore(JOBS)
+        meta = tx.objectStore(META)
+        txo = await self._read(jobs, meta, job_ids, meta_keys, pending_keys)
         try:
             result = fn(txo)
         except BaseException:
@@ -142,11 +135,11 @@ class IndexedDBStore(Store):
         await idb.done(tx)
         return result
 
-    async def walk_pending(self, queue, fn, meta_keys=()):
+    async def walk_pending(self, queue, fn, meta_keys=(), job_ids=(), pending_keys=()):
         tx = self._tx("readwrite")
         jobs = tx.objectStore(JOBS)
         meta = tx.objectStore(META)
-        txo = Tx({}, await self._read_metas(meta, meta_keys))
+        txo = await self._read(jobs, meta, job_ids, meta_keys, pending_keys)
         try:
             result = fn(txo, None)
             if not result:
@@ -172,6 +165,8 @@ class IndexedDBStore(Store):
         return to_py(await idb.request(tx.objectStore(JOBS).get(job_id)))
 
     async def query(self, status=None, queue=None, name=None, limit=100):
+        if limit is not None and limit <= 0:
+            return []  # getAll(range, 0) would return everything
         tx = self._tx("readonly", JOBS)
         jobs = tx.objectStore(JOBS)
         source = jobs if status is None else jobs.index("status")
@@ -209,12 +204,26 @@ class IndexedDBStore(Store):
             i += 1
         return out
 
+    async def overview(self, now):
+        tx = self._tx("readonly", JOBS)
+        store = tx.objectStore(JOBS)
+        expiry = store.index("expiry")
+        first = idb.request(expiry.openKeyCursor(idb.key_range([PENDING], [PENDING, _HIGH])))
+        heads = await self._heads(store)
+        cur = await first
+        next_expiry = None if cur is None else cur.key[1]
+        return {"heads": heads, "next_expiry": next_expiry,
+                "expired": next_expiry is not None and next_expiry < now}
+
     async def pending_heads(self):
+        tx = self._tx("readonly", JOBS)
+        return await self._heads(tx.objectStore(JOBS))
+
+    async def _heads(self, store):
         # A skip scan: the first key of each (queue, priority) run in the pick index holds
         # that run's earliest due time; continue(key) jumps to the next run, so the cost
         # grows with the number of queues and priority levels, not with the job count.
-        tx = self._tx("readonly", JOBS)
-        index = tx.objectStore(JOBS).index("pick")
+        index = store.index("pick")
         cursor = idb.Cursor(index.openKeyCursor(idb.key_range([PENDING], [PENDING, _HIGH])))
         heads = {}
         while True:

@@ -287,21 +287,25 @@ class JobQueue:
 
     async def _dispatch_pass(self, epoch):
         now = jsenv.now()
-        for rec in await self._engine.sweep_expired():
-            self._emit(rec["status"], rec)
+        queues, wake_at, expired = await self._engine.overview(set(self._running),
+                                                               self._paused)
+        if expired:
+            for rec in await self._engine.sweep_expired():
+                self._emit(rec["status"], rec)
         if now >= self._next_purge:
             await self._engine.purge_completed()
             self._next_purge = now + 60.0
-        queues, wake_at = await self._engine.plan(set(self._running), self._paused)
+        claimed_any = False
         for queue in queues:
-            claimed, expired = await self._engine.claim_next(queue, epoch)
-            for rec in expired:
+            claimed, gone = await self._engine.claim_next(queue, epoch)
+            for rec in gone:
                 self._emit(rec["status"], rec)
             if claimed is not None:
+                claimed_any = True
                 self._start_job(claimed, epoch)
-        if queues and not self._running:
-            # Queues looked due but nothing was claimed (expired, paused meanwhile):
-            # plan again at once instead of sleeping on a stale plan.
+        if expired or (queues and not claimed_any):
+            # The plan went stale (jobs expired, a queue was paused meanwhile): look
+            # again at once instead of sleeping on it.
             return jsenv.now()
         return wake_at
 
@@ -312,50 +316,69 @@ class JobQueue:
         jsenv.spawn(self._run(job, epoch), f"running job {rec['id']}")
 
     async def _run(self, job, epoch):
+        """Run ``job``, then each next job of its queue that finishing it claimed, while
+        this runner still owns the queue's slot (a cancel or a lost leadership frees it)."""
+        queue = job.queue
+        current = job
+        try:
+            while self._epoch == epoch:
+                nxt = await self._run_one(current, epoch)
+                if nxt is None or self._running.get(queue) is not current:
+                    break  # a claimed job left behind is recovered by the next leader
+                self._running[queue] = nxt
+                self._emit("started", nxt._rec)
+                current = nxt
+        finally:
+            if self._running.get(queue) is current:
+                del self._running[queue]
+            self._signal.set()
+
+    async def _run_one(self, job, epoch):
+        """One attempt: call the handler, record the outcome and claim the queue's next
+        due job in the same transaction. Returns that next job (a RunningJob) or None."""
         rec = job._rec
         handler = self._handlers.get(rec["name"])
         try:
             if handler is None:
-                new = await self._engine.fail(
+                new, nxt, gone = await self._engine.fail(
                     rec, epoch, NO_HANDLER,
                     f"no handler for {rec['name']!r} is registered in the leader tab",
-                    final=True)
+                    final=True, claim_next=True)
             else:
                 outcome = await self._call(handler, job)
-                if job.cancelled:
-                    return
+                if job.cancelled and outcome[0] != "timeout":
+                    return None
                 if outcome[0] == "ok":
                     try:
                         check_payload(outcome[1], "result")
                     except TypeError as exc:
                         outcome = ("error", exc)
                 if outcome[0] == "ok":
-                    new = await self._engine.complete(rec, epoch, outcome[1])
+                    new, nxt, gone = await self._engine.complete(rec, epoch, outcome[1],
+                                                                 claim_next=True)
                 elif outcome[0] == "timeout":
                     job.cancelled = True
-                    new = await self._engine.fail(
+                    new, nxt, gone = await self._engine.fail(
                         rec, epoch, TIMEOUT,
                         f"attempt {job.attempt} ran longer than {handler.timeout}s",
-                        backoff=handler.backoff)
+                        backoff=handler.backoff, claim_next=True)
                 else:
                     exc = outcome[1]
                     message = f"{type(exc).__name__}: {exc}"
                     jsenv.warn(f"job {rec['name']} {rec['id']} attempt {job.attempt} "
                                f"failed: {message}")
-                    new = await self._engine.fail(rec, epoch, HANDLER_ERROR, message,
-                                                  backoff=handler.backoff)
-            if new["status"] == PENDING:
-                self._emit("retrying", new)
-            else:
-                self._emit(new["status"], new)
+                    new, nxt, gone = await self._engine.fail(
+                        rec, epoch, HANDLER_ERROR, message, backoff=handler.backoff,
+                        claim_next=True)
         except StaleWrite:
-            pass  # cancelled, or recovered by a newer leader: the outcome is discarded
+            return None  # cancelled, or recovered by a newer leader: outcome discarded
         except Fenced:
             self._lost_leadership()
-        finally:
-            if self._running.get(rec["queue"]) is job:
-                del self._running[rec["queue"]]
-            self._signal.set()
+            return None
+        self._emit("retrying" if new["status"] == PENDING else new["status"], new)
+        for gone_rec in gone:
+            self._emit(gone_rec["status"], gone_rec)
+        return None if nxt is None else RunningJob(nxt, self, epoch)
 
     async def _call(self, handler, job):
         """Run the handler; ``("ok", result)``, ``("error", exc)`` or ``("timeout",)``."""

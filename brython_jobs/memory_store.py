@@ -65,6 +65,12 @@ class MemoryStore(Store):
             self.writes += 1
 
     async def atomic(self, fn, job_ids=(), meta_keys=(), pending_keys=()):
+        tx = self._read(job_ids, meta_keys, pending_keys)
+        result = fn(tx)
+        self._commit(tx)
+        return result
+
+    def _read(self, job_ids, meta_keys, pending_keys):
         jobs = {}
         for job_id in job_ids:
             jobs[job_id] = clone(self.jobs.get(job_id))
@@ -74,16 +80,10 @@ class MemoryStore(Store):
         by_key = {}
         for key in pending_keys:
             by_key[key] = self._pending_by_key(key)
-        tx = Tx(jobs, metas, by_key)
-        result = fn(tx)
-        self._commit(tx)
-        return result
+        return Tx(jobs, metas, by_key)
 
-    async def walk_pending(self, queue, fn, meta_keys=()):
-        metas = {}
-        for key in meta_keys:
-            metas[key] = clone(self.meta.get(key))
-        tx = Tx({}, metas)
+    async def walk_pending(self, queue, fn, meta_keys=(), job_ids=(), pending_keys=()):
+        tx = self._read(job_ids, meta_keys, pending_keys)
         result = fn(tx, None)
         if not result:
             candidates = []
@@ -132,6 +132,16 @@ class MemoryStore(Store):
                 if q not in heads or rec["run_at"] < heads[q]:
                     heads[q] = rec["run_at"]
         return heads
+
+    async def overview(self, now):
+        expired = False
+        for rec in self.jobs.values():
+            limit = rec.get("expires_at")
+            if rec["status"] == PENDING and limit is not None and limit < now:
+                expired = True
+                break
+        return {"heads": await self.pending_heads(), "next_expiry": await self.next_expiry(),
+                "expired": expired}
 
     async def expiring(self, until):
         out = []

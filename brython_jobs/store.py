@@ -73,11 +73,17 @@ class Store:
         holding each key, call ``fn(tx)`` (a ``Tx``), apply ``tx``'s writes, wait for the
         commit and return what ``fn`` returned. If ``fn`` raises, nothing is written and
         the exception propagates.
-    ``walk_pending(queue, fn, meta_keys=())``
-        one readwrite transaction: read the meta values, then call ``fn(tx, rec)`` with
-        the pending jobs of ``queue`` in pick order (highest priority, then earliest due
-        time, then enqueue order) until it returns True; ``fn(tx, None)`` is called first
-        so it can check the meta values. Returns the last value ``fn`` returned.
+    ``walk_pending(queue, fn, meta_keys=(), job_ids=(), pending_keys=())``
+        one readwrite transaction: read the meta values, jobs and keyed pending jobs as
+        ``atomic`` does, call ``fn(tx, None)`` (it may write, e.g. finish the job that just
+        ran), and unless that returned a true value call ``fn(tx, rec)`` with the pending
+        jobs of ``queue`` in pick order (highest priority, then earliest due time, then
+        enqueue order) until it returns True. The walk sees the records as stored when the
+        transaction began, not the writes ``fn`` queued. Returns the last value ``fn``
+        returned.
+    ``overview(now)``               one read: ``{"heads": pending_heads(), "next_expiry":
+                                    next_expiry(), "expired": whether a pending job has
+                                    expires_at < now}``
     ``get(job_id)``                 the record or None
     ``query(status=None, queue=None, name=None, limit=100)``
         records matching all given filters, oldest first (enqueue order); ``limit=None``

@@ -1,0 +1,521 @@
+"""Run handlers in web workers: the leader tab's side (the worker's side is worker.py).
+
+The page declares which jobs run in a worker script::
+
+    @jobs.handler("embed", worker="embed_worker.py", timeout=60)
+    def embed(job):
+        pass        # only names the job: the worker script has the code that runs it
+
+``worker`` is the URL of a Python script, relative to the page (or the id of a
+``<script type="text/python" class="webworker" src=...>`` element, whose ``src`` is used).
+No script tag is needed: the pool fetches the script and starts a worker that loads the
+same Brython files as the page (``brython.js``, ``brython_stdlib.js`` or
+``brython_modules.js``, and every ``*.brython.js`` package bundle the page loaded with a
+script tag, so the script-tag loading path works in workers too), with the page's
+``<brython-options>`` and its ``pythonpath`` made absolute, plus the worker script's
+folder and the page's folder.
+
+A worker runs one job at a time. It is started on first use (about 250 ms; use
+``<brython-options cache="true">`` so workers reuse the HTTP cache) and reused for later
+jobs of the same script; a second worker of the same script starts only when two of its
+jobs run at the same time (they are in different queues).
+
+Outcomes, as ``JobQueue._call`` expects them:
+- ``("ok", result)``: the handler returned.
+- ``("error", exc)``: the handler raised. ``exc`` is a ``WorkerError`` subclass named after
+  the worker-side exception type, with its text (so the job's error message reads
+  ``ValueError: bad input``); ``exc.remote_where`` lists its frames as ``file:line``.
+  A worker that dies (an error event, an uncaught exception, a script that does not
+  load or does not start within ``start_timeout``) gives ``WorkerCrashed``.
+- ``("timeout",)``: the handler ran longer than the handler's ``timeout``, counted from
+  when the job reached a started worker (starting a worker is bounded by
+  ``start_timeout``). That worker is terminated; the next job starts a fresh one.
+``cancel(job_id)`` terminates the worker running that job; ``stop_all()`` terminates every
+worker (the tab stopped leading). Their outcome is ``("error", WorkerStopped(...))``,
+which the queue discards.
+
+Progress messages from the worker are stored with ``job.update_progress``, in order; one
+that arrives while the previous one is being stored replaces any other waiting one (the
+latest wins). The result is stored after the last progress.
+"""
+
+import javascript
+
+from . import jsenv
+from .jsenv import scope, to_js, to_py, is_nullish
+from .worker import PROTOCOL, message_data
+
+START_TIMEOUT = 30.0  # seconds a worker may take to load and run its script's top level
+
+CORE_SCRIPTS = ("brython.js", "brython.min.js")
+LIBRARY_SCRIPTS = ("brython_stdlib.js", "brython_modules.js")
+OPTIONS = ("debug", "cache", "indexeddb", "static_stdlib_import", "python_extension")
+
+
+class WorkerError(Exception):
+    """Raised by a handler in a web worker (a subclass named after the worker-side type),
+    or about a worker that failed."""
+    remote_type = None
+    remote_where = ()
+
+
+class WorkerCrashed(WorkerError):
+    """The worker died, did not load or did not start."""
+
+
+class WorkerStopped(WorkerError):
+    """The worker was terminated: its job was cancelled or the tab stopped leading."""
+
+
+_remote_types = {}
+
+
+def remote_error(kind, message, where=None):
+    """A ``WorkerError`` whose type is named ``kind`` (the worker-side exception type)."""
+    if type(kind) is not str or not kind.isidentifier():
+        kind = "WorkerError"
+    cls = _remote_types.get(kind)
+    if cls is None:
+        cls = WorkerError if kind == "WorkerError" else type(kind, (WorkerError,), {})
+        _remote_types[kind] = cls
+    exc = cls(message if type(message) is str else str(message))
+    exc.remote_type = kind
+    exc.remote_where = where or []
+    return exc
+
+
+# The worker's first code: load Brython and the page's bundles, then run the Python
+# script the way Brython runs a page script, with two hooks: the script's "load" event
+# (its top level ran) calls worker.py's ready function, and an uncaught Python error is
+# reported to the page as a crash. Values between @...@ are JSON, filled in by _bootstrap.
+BOOTSTRAP = """\
+self.__BRYTHON__ = {brython_path: @PATH@};
+importScripts.apply(self, @SCRIPTS@);
+var __o = XMLHttpRequest.prototype.open; XMLHttpRequest.prototype.open = function(m, u){ console.log("BJXHR", u, performance.now()); return __o.apply(this, arguments)};
+console.log("BJT loaded", performance.now());
+(function () {
+  var $B = __BRYTHON__;
+  function report(message) {
+    self.postMessage({bj: @PROTOCOL@, type: "crash", message: String(message)});
+  }
+  $B.script_domain = @DOMAIN@;
+  var script = new $B.fakeScript();
+  script.dispatchEvent = function () {
+    console.log("BJT ran", performance.now());
+    if (typeof self.brythonJobsReady === "function") {
+      self.brythonJobsReady();
+    } else {
+      report("the script ran but does not import brython_jobs.worker");
+    }
+  };
+  var handle_error = $B.handle_error;
+  $B.handle_error = function (err) {
+    if (err && !err.$handled) {
+      console.log("BJDEBUG", String(err), err.$js_exc ? err.$js_exc.stack : "", new Error().stack);
+      try {
+        var lines = $B.error_trace($B.exception(err)).trim().split("\\n");
+        report(lines[lines.length - 1]);
+      } catch (e) {
+        report(err);
+      }
+    }
+    return handle_error(err);
+  };
+  brython(@OPTIONS@);
+  // Brython sets the browser package's __path__ to a string, so in a worker (no
+  // browser.window) `from browser import window` requests a garbage URL and fails with a
+  // DOMException instead of ImportError. Its submodules are found by name anyway.
+  $B.module_setattr($B.imported.browser, "__path__", $B.$list([]));
+  console.log("BJT inited", performance.now());
+  $B.run_script(script, @SOURCE@, "__main__", @URL@, !$B.idb_cx);
+})();
+"""
+
+
+def _json(value):
+    return javascript.JSON.stringify(value)
+
+
+def _file_name(url):
+    return url.split("#")[0].split("?")[0].rsplit("/", 1)[-1]
+
+
+class _Waiter:
+    """A one-shot result: ``settle(value)`` once, ``await wait()`` for the value."""
+
+    def __init__(self):
+        self.value = None
+        self.settled = False
+        self._resolve = None
+
+        def executor(resolve, reject):
+            self._resolve = resolve
+        self._promise = scope.Promise.new(executor)
+
+    def settle(self, value):
+        if not self.settled:
+            self.settled = True
+            self.value = value
+            self._resolve(True)
+
+    async def wait(self):
+        if not self.settled:
+            await self._promise
+        return self.value
+
+
+class _Worker:
+    """One web worker of a script; runs at most one job at a time."""
+
+    def __init__(self, pool, script):
+        self.pool = pool
+        self.script = script
+        self.js = None
+        self.state = "starting"       # -> "ready" -> "dead"
+        self.ready = _Waiter()        # settles True, or with the reason it died
+        self.created = scope.Date.now()
+        self.start_seconds = None
+        self.handlers = None
+        self.job = None
+        self.outcome = None           # _Waiter of the current job
+        self.sent = False
+        self.timeout = None
+        self._timer = None
+        self._start_timer = None
+        self._progress = None         # (fraction, message) waiting to be stored
+        self._storing = None          # _Waiter while progress is being stored
+
+    # -- lifecycle -----------------------------------------------------------------
+    def attach(self, js):
+        self.js = js
+        js.addEventListener("message", self._on_message)
+        js.addEventListener("error", self._on_error)
+        js.addEventListener("messageerror", self._on_error)
+        seconds = self.pool.start_timeout
+        self._start_timer = jsenv.call_later(
+            seconds, lambda: self.die(f"did not start within {seconds}s"))
+
+    def die(self, reason, outcome=None):
+        """Terminate the worker; a job it runs gets ``outcome`` (default: crashed)."""
+        if self.state == "dead":
+            return
+        self.state = "dead"
+        jsenv.cancel_call(self._timer)
+        jsenv.cancel_call(self._start_timer)
+        if self.js is not None:
+            try:
+                self.js.terminate()
+            except Exception as exc:
+                jsenv.report("terminating a worker", exc)
+        self.pool._forget(self)
+        self.ready.settle(reason)
+        if outcome is None:
+            outcome = ("error", WorkerCrashed(f"worker {self.pool.display(self.script)} "
+                                              f"{reason}"))
+            if self.job is None:
+                jsenv.warn(f"worker {self.pool.display(self.script)} {reason}")
+        if self.outcome is not None:
+            self.outcome.settle(outcome)
+
+    # -- a job -----------------------------------------------------------------------
+    def assign(self, job, timeout):
+        self.job = job
+        self.timeout = timeout
+        self.outcome = _Waiter()
+        self.sent = False
+        if self.state == "ready":
+            self._send()
+
+    async def result(self):
+        outcome = await self.outcome.wait()
+        if self._storing is not None:
+            await self._storing.wait()  # the last progress is stored before the result
+        self.job = None
+        self.outcome = None
+        return outcome
+
+    def _send(self):
+        job = self.job
+        self.sent = True
+        self.js.postMessage(to_js({
+            "bj": PROTOCOL, "type": "run", "id": job.id, "name": job.name,
+            "queue": job.queue, "payload": job.payload, "attempt": job.attempt}))
+        if self.timeout is not None:
+            self._timer = jsenv.call_later(self.timeout, self._timed_out)
+
+    def _timed_out(self):
+        self.die("timed out", ("timeout",))
+
+    def _settle(self, outcome):
+        jsenv.cancel_call(self._timer)
+        self._timer = None
+        if self.outcome is not None:
+            self.outcome.settle(outcome)
+
+    # -- messages --------------------------------------------------------------------
+    def _on_error(self, ev):
+        message = ev.message if hasattr(ev, "message") else None
+        if is_nullish(message) or not message:
+            message = f"{ev.type} event (the script or a file it loads failed)"
+        try:
+            ev.preventDefault()  # reported here, as a failed attempt
+        except Exception:
+            pass
+        self.die(f"died: {message}")
+
+    def _on_message(self, ev):
+        try:
+            message = message_data(ev)
+            if type(message) is dict and message.get("bj") == PROTOCOL:
+                self._handle(message)
+        except Exception as exc:
+            jsenv.report(f"message from worker {self.pool.display(self.script)}", exc)
+
+    def _handle(self, message):
+        kind = message.get("type")
+        if kind == "crash":
+            self.die(f"failed: {message.get('message')}")
+            return
+        if kind == "ready":
+            if self.state != "starting":
+                return
+            self.state = "ready"
+            jsenv.cancel_call(self._start_timer)
+            self.start_seconds = (scope.Date.now() - self.created) / 1000
+            self.pool.start_seconds.append(self.start_seconds)
+            self.handlers = message.get("handlers")
+            self.ready.settle(True)
+            if self.job is not None and not self.sent:
+                self._send()
+            return
+        job = self.job
+        if job is None or message.get("id") != job.id or self.outcome is None:
+            return  # about a job this worker no longer runs
+        if kind == "progress":
+            self._store_progress(message.get("fraction"), message.get("message"))
+        elif kind == "result":
+            self._settle(("ok", message.get("value")))
+        elif kind == "error":
+            error = message.get("error") or {}
+            self._settle(("error", remote_error(error.get("type"), error.get("message"),
+                                                error.get("where"))))
+
+    def _store_progress(self, fraction, text):
+        self._progress = (fraction, text)
+        if self._storing is None or self._storing.settled:
+            self._storing = _Waiter()
+            jsenv.spawn(self._store(self.job, self._storing), "storing worker progress")
+
+    async def _store(self, job, done):
+        try:
+            while self._progress is not None:
+                fraction, text = self._progress
+                self._progress = None
+                try:
+                    await job.update_progress(fraction, text)
+                except Exception as exc:
+                    jsenv.report(f"progress of job {job.id}", exc)
+        finally:
+            done.settle(True)
+
+
+class WorkerPool:
+    """The web workers of one ``JobQueue`` in the leader tab (see the module docstring).
+
+    ``start_timeout``: seconds a worker may take to start. ``scripts``: extra JavaScript
+    URLs every worker loads (``importScripts``) after Brython and the page's bundles.
+    ``start_seconds``: how long each started worker took to become ready.
+    """
+
+    def __init__(self, queue=None, start_timeout=START_TIMEOUT, scripts=None):
+        self.queue = queue
+        self.start_timeout = start_timeout
+        self.scripts = list(scripts or [])
+        self.start_seconds = []
+        self._workers = {}     # script URL -> [_Worker]
+        self._boot_urls = {}   # script URL -> blob URL of its bootstrap
+
+    # -- the JobQueue interface ---------------------------------------------------------
+    async def run(self, handler, job):
+        """Run ``job`` in a worker of ``handler.worker``: ``("ok", result)``,
+        ``("error", exc)`` or ``("timeout",)``. Never raises."""
+        try:
+            worker = self._acquire(self.resolve(handler.worker))
+            worker.assign(job, handler.timeout)
+        except Exception as exc:
+            return ("error", exc)
+        return await worker.result()
+
+    def cancel(self, job_id):
+        """Terminate the worker running job ``job_id``; its outcome is discarded."""
+        for worker in self._all():
+            if worker.job is not None and worker.job.id == job_id:
+                worker.die("stopped: its job was cancelled",
+                           ("error", WorkerStopped(f"job {job_id} was cancelled")))
+
+    def stop_all(self):
+        """Terminate every worker (the tab stopped leading)."""
+        for worker in self._all():
+            worker.die("stopped", ("error", WorkerStopped("the tab stopped leading")))
+        self._workers = {}
+
+    # -- extras ------------------------------------------------------------------------
+    async def warm(self, script):
+        """Start a worker of ``script`` unless one runs; wait until it is ready. Returns
+        its start time in seconds. Raises ``WorkerCrashed`` if it fails to start."""
+        url = self.resolve(script)
+        for worker in self._workers.get(url, []):
+            if worker.state == "ready":
+                return worker.start_seconds
+        worker = self._acquire(url)
+        value = await worker.ready.wait()
+        if value is not True:
+            raise WorkerCrashed(f"worker {self.display(url)} {value}")
+        return worker.start_seconds
+
+    def running(self):
+        """``{script URL: number of live workers}``."""
+        out = {}
+        for url in self._workers:
+            out[url] = len(self._workers[url])
+        return out
+
+    def resolve(self, script):
+        """The absolute URL of a worker script given as a URL relative to the page or as
+        the id of a ``<script class="webworker" src=...>`` element."""
+        document = scope.document
+        element = document.getElementById(script)
+        if not is_nullish(element) and element.tagName == "SCRIPT":
+            src = element.getAttribute("src")
+            if is_nullish(src) or not src:
+                raise ValueError(f"worker script element #{script} has no src: inline "
+                                 "worker sources are not supported, use src=")
+            return scope.URL.new(src, document.baseURI).href
+        return scope.URL.new(script, document.baseURI).href
+
+    def display(self, url):
+        """A short name of a worker script URL for messages."""
+        origin = scope.location.origin
+        return url[len(origin):] if url.startswith(origin + "/") else url
+
+    # -- internals -----------------------------------------------------------------------
+    def _all(self):
+        out = []
+        for url in self._workers:
+            out.extend(self._workers[url])
+        return out
+
+    def _forget(self, worker):
+        workers = self._workers.get(worker.script)
+        if workers is not None and worker in workers:
+            workers.remove(worker)
+            if not workers:
+                del self._workers[worker.script]
+
+    def _acquire(self, url):
+        """An idle worker of ``url`` (a started one first), else a new one."""
+        idle = None
+        for worker in self._workers.get(url, []):
+            if worker.job is None and worker.state != "dead":
+                if worker.state == "ready":
+                    return worker
+                idle = idle or worker
+        if idle is not None:
+            return idle
+        worker = _Worker(self, url)
+        self._workers.setdefault(url, []).append(worker)
+        jsenv.spawn(self._launch(worker), f"starting worker {self.display(url)}")
+        return worker
+
+    async def _launch(self, worker):
+        try:
+            boot = await self._boot_url(worker.script)
+        except Exception as exc:
+            worker.die(f"could not load: {type(exc).__name__}: {exc}")
+            return
+        if worker.state == "dead":
+            return  # stopped while the script loaded
+        try:
+            js = scope.Worker.new(boot, to_js({"name": "brython_jobs " +
+                                               self.display(worker.script)}))
+        except Exception as exc:
+            worker.die(f"could not start: {type(exc).__name__}: {exc}")
+            return
+        worker.attach(js)
+
+    async def _boot_url(self, url):
+        boot = self._boot_urls.get(url)
+        if boot is not None:
+            return boot
+        cache = scope.__BRYTHON__.get_page_option("cache") is True
+        response = await scope.fetch(url, to_js({"cache": "default" if cache
+                                                 else "no-cache"}))
+        if not response.ok:
+            raise FileNotFoundError(f"{url}: HTTP {response.status}")
+        source = await response.text()
+        blob = scope.Blob.new(to_js([self._bootstrap(url, source)]),
+                              to_js({"type": "text/javascript"}))
+        boot = scope.URL.createObjectURL(blob)
+        self._boot_urls[url] = boot
+        return boot
+
+    def _bootstrap(self, url, source):
+        brython = scope.__BRYTHON__
+        values = {
+            "PATH": brython.brython_path,
+            "SCRIPTS": self._scripts(),
+            "PROTOCOL": PROTOCOL,
+            "DOMAIN": scope.location.origin,
+            "OPTIONS": self._options(url),
+            "SOURCE": source.replace("\r\n", "\n"),
+            "URL": url,
+        }
+        parts = BOOTSTRAP.split("@")
+        out = []
+        for i in range(len(parts)):
+            out.append(_json(values[parts[i]]) if i % 2 else parts[i])
+        return "".join(out)
+
+    def _scripts(self):
+        """Brython's files the page loaded, the core first: worker importScripts them."""
+        core = []
+        rest = []
+        elements = scope.document.querySelectorAll("script[src]")
+        for i in range(elements.length):
+            src = elements.item(i).src
+            name = _file_name(src)
+            if name in CORE_SCRIPTS:
+                core.append(src)
+            elif name in LIBRARY_SCRIPTS or name.endswith(".brython.js"):
+                rest.append(src)
+        if not core:
+            brython_path = scope.__BRYTHON__.brython_path
+            core = [brython_path + "brython.js"]
+            if not rest:
+                rest = [brython_path + "brython_stdlib.js"]
+        return core[:1] + rest + self.scripts
+
+    def _options(self, url):
+        brython = scope.__BRYTHON__
+        options = {}
+        for key in OPTIONS:
+            value = brython.get_page_option(key)
+            if not is_nullish(value):
+                options[key] = to_py(value)
+        page_dir = scope.URL.new(".", scope.document.baseURI).href
+        path = []
+        pythonpath = brython.get_page_option("pythonpath")
+        if not is_nullish(pythonpath):
+            for entry in to_py(pythonpath):
+                if entry == ".":
+                    entry = page_dir
+                elif entry.startswith("/"):
+                    entry = scope.location.origin + entry
+                elif not (entry.startswith("http://") or entry.startswith("https://")):
+                    entry = scope.URL.new(entry, page_dir).href
+                path.append(entry)
+        for entry in (scope.URL.new(".", url).href, page_dir):
+            if entry not in path:
+                path.append(entry)
+        options["pythonpath"] = path
+        return options
