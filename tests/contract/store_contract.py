@@ -553,6 +553,48 @@ async def check_meta_get_and_prefix(store, check):
     check(await store.meta_get("missing") is None, "missing meta key is None")
 
 
+async def check_walk_pending_reads_jobs_and_keys_first(store, check):
+    """walk_pending reads the named jobs and keyed pending jobs before fn(tx, None), which
+    may write (finish a job); the walk then sees the records as stored at the start."""
+    running = job(1, queue="q", status=PROCESSING)
+    await put_all(store, [running, job(2, queue="q", key="k"), job(3, queue="q")])
+    seen = []
+
+    def fn(tx, rec):
+        if rec is None:
+            seen.append(tx.jobs["job-0001"]["status"])
+            seen.append(tx.by_key["k"]["seq"])
+            done = dict(tx.jobs["job-0001"])
+            done["status"] = COMPLETED
+            done["finished_at"] = 200.0
+            tx.put(touch(done))
+            return False
+        seen.append(rec["seq"])
+        return rec["seq"] == 3
+    out = await store.walk_pending("q", fn, job_ids=["job-0001"], pending_keys=["k"])
+    check(out is True, f"walk_pending returned {out!r}")
+    check(seen == [PROCESSING, 2, 2, 3], f"fn saw {seen!r}")
+    stored = await store.get("job-0001")
+    check(stored["status"] == COMPLETED, f"the finish written in fn(tx, None) was lost: "
+                                         f"{stored['status']}")
+
+
+async def check_overview(store, check):
+    """overview(now) gives pending_heads, next_expiry and whether anything expired."""
+    await put_all(store, [
+        job(1, queue="a", run_at=300.0),
+        job(2, queue="a", priority=3, run_at=200.0, ttl=50.0),
+        job(3, queue="b", run_at=150.0, ttl=5.0),
+        job(4, queue="c", run_at=10.0, status=COMPLETED),
+    ])
+    ov = await store.overview(100.0)
+    check(ov["heads"] == {"a": 200.0, "b": 150.0}, f"heads {ov['heads']!r}")
+    check(ov["next_expiry"] == 155.0, f"next_expiry {ov['next_expiry']!r}")
+    check(ov["expired"] is False, "nothing is past its limit at 100")
+    ov = await store.overview(155.5)
+    check(ov["expired"] is True, "job 3 is past its limit (155) at 155.5")
+
+
 CHECKS = [
     check_open_is_idempotent,
     check_put_and_get_round_trip,
@@ -576,6 +618,8 @@ CHECKS = [
     check_expiring_and_next_expiry,
     check_purge,
     check_meta_get_and_prefix,
+    check_walk_pending_reads_jobs_and_keys_first,
+    check_overview,
 ]
 
 
