@@ -8,11 +8,9 @@ which is what the package's unit tests and ``brython-cli add_package`` need.
 from .records import Job, STATUSES, ERROR_CODES  # noqa: F401
 from .transitions import StaleWrite  # noqa: F401
 
-try:
-    import browser  # noqa: F401  (exists only under Brython)
-except ImportError:
-    pass
-else:
+import sys
+
+if sys.implementation.name == "brython":
     from .jobqueue import JobQueue  # noqa: F401
     from .memory_store import MemoryStore  # noqa: F401
 

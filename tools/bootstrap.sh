@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# One-shot set-up for a fresh Debian machine (run as root). Safe to rerun: every step checks
+# whether it is already done, so a second run only costs the build check (about a second).
+#
+#   1. pick a Python >= 3.12 (brython-cli make_package needs tokenize.FSTRING_START, new in
+#      3.12); fall back to 3.11, for which tools/build.py patches the gap in-process
+#   2. create .venv (recreate it when its interpreter no longer runs) and install the project
+#      with its dev extra, skipped while pyproject.toml is unchanged since the last install
+#   3. install Debian's chromium and chromium-driver when missing (the browser tests use them)
+#   4. run tools/build.py: brython.js, brython_stdlib.js and the package bundle in www/brython/
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+log() { printf 'bootstrap: %s\n' "$*" >&2; }
+
+# True when "$1" is an interpreter that really starts. pyenv shims such as python3.12 sit on
+# PATH even when the active pyenv version does not provide them; they then exit non-zero.
+runs() { "$1" -c 'import sys' >/dev/null 2>&1; }
+
+# True when "$1" runs and is at least Python 3.$2.
+at_least() { runs "$1" && "$1" -c "import sys; sys.exit(sys.version_info < (3, $2))" >/dev/null 2>&1; }
+
+pick_python() {
+    local py
+    for py in python3.13 python3.12; do
+        if command -v "$py" >/dev/null 2>&1 && at_least "$py" 12; then
+            command -v "$py"; return 0
+        fi
+    done
+    # pyenv installs that are not on PATH, newest first (version sort: 3.13 before 3.12).
+    local candidates
+    candidates="$(ls -d /root/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV || true)"
+    for py in $candidates; do
+        if at_least "$py" 12; then echo "$py"; return 0; fi
+    done
+    for py in python3 /usr/bin/python3; do
+        if command -v "$py" >/dev/null 2>&1 && at_least "$py" 12; then
+            command -v "$py"; return 0
+        fi
+    done
+    # Last resort: 3.11 works for everything but make_package, which build.py works around.
+    for py in python3.11 python3 /usr/bin/python3.11; do
+        if command -v "$py" >/dev/null 2>&1 && at_least "$py" 11; then
+            log "warning: no Python >= 3.12 found; using $("$py" -V 2>&1) (build.py patches make_package)"
+            command -v "$py"; return 0
+        fi
+    done
+    return 1
+}
+
+# --- 1 + 2: the virtualenv -------------------------------------------------------------
+VENV="$ROOT/.venv"
+STAMP="$VENV/.bootstrap-installed"
+
+if [ -x "$VENV/bin/python" ] && runs "$VENV/bin/python" \
+        && "$VENV/bin/python" -c 'import pip' >/dev/null 2>&1; then
+    :  # usable venv: keep it
+else
+    PY="$(pick_python)" || { log "error: no Python >= 3.11 found"; exit 1; }
+    if [ -e "$VENV" ]; then
+        log "recreating broken $VENV"
+        rm -rf "$VENV"
+    fi
+    log "creating .venv with $PY ($("$PY" -V 2>&1))"
+    "$PY" -m venv "$VENV"
+    rm -f "$STAMP"
+fi
+
+# The stamp holds a hash of pyproject.toml and the venv's Python version as of the last
+# successful install; pip (several seconds even with nothing to do) only runs when it differs.
+want="$(sha256sum pyproject.toml | cut -d' ' -f1) $("$VENV/bin/python" -V 2>&1)"
+if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$want" ]; then
+    log "installing the project and its dev dependencies into .venv"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev]'
+    printf '%s\n' "$want" > "$STAMP"
+fi
+
+# --- 3: the browser ----------------------------------------------------------------------
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    log "installing chromium and chromium-driver"
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
+fi
+
+# --- 4: the Brython runtime and the package bundle -----------------------------------------
+"$VENV/bin/python" tools/build.py

@@ -1,0 +1,128 @@
+"""A static file server for the demo and the browser tests, on 127.0.0.1 only.
+
+It serves the repository root, so a page in ``www/`` or ``tests/pages/`` reaches the
+package at ``/brython_jobs/`` and the Brython runtime at ``/www/brython/``.
+
+Why not ``python -m http.server``: it binds every interface by default, lets the browser
+cache the ``.py`` files that Brython fetches (so an edited module is not picked up on
+reload), guesses MIME types from the machine's ``/etc/mime.types`` (``.py`` varies by
+system) and logs a line per request, which buries test output.
+
+CLI: ``python tools/serve.py [--port 8000] [--root DIR] [--verbose]``; ``--port 0`` picks a
+free port. From Python: ``start_server(root, port=0) -> (server, thread, port)``; stop it
+with ``server.shutdown(); server.server_close()``.
+"""
+
+import argparse
+import http.server
+import os
+import sys
+import threading
+
+HOST = "127.0.0.1"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEMO_PATH = "/www/index.html"
+
+# Fixed here rather than taken from the system tables, which differ between machines.
+MIME_TYPES = {
+    ".py": "text/x-python",
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".html": "text/html",
+    ".json": "application/json",
+    ".css": "text/css",
+    ".txt": "text/plain",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    "": "application/octet-stream",
+}
+TEXT_TYPES = {"text/x-python", "text/javascript", "text/html", "application/json",
+              "text/css", "text/plain", "image/svg+xml"}
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    # Extend the stdlib table with ours so unknown extensions still get a sane guess.
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
+    verbose = False
+
+    def guess_type(self, path):
+        kind = super().guess_type(path)
+        # Text files are UTF-8 in this project; saying so keeps non-ASCII intact.
+        if kind in TEXT_TYPES:
+            kind += "; charset=utf-8"
+        return kind
+
+    def end_headers(self):
+        # Tests and the demo must always see the current files: no HTTP cache at all.
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, format, *args):
+        if self.verbose:
+            super().log_message(format, *args)
+
+    def log_error(self, format, *args):
+        # Brython's imports probe name.py before name/__init__.py, so 404s are routine and
+        # only shown with --verbose; any other error (500, bad request) always is.
+        # (Base class's log_message: ours would drop the line when not verbose.)
+        if self.verbose or not (args and args[0] == 404):
+            http.server.BaseHTTPRequestHandler.log_message(self, format, *args)
+
+
+class Server(http.server.ThreadingHTTPServer):
+    # Threads die with the process: a test run must never hang on a stuck connection.
+    # (HTTPServer already sets allow_reuse_address, so a restart right after a stop works.)
+    daemon_threads = True
+    # A page fires many module requests at once (several tabs even more); the default
+    # listen backlog of 5 makes the kernel drop SYNs, and the browser retries after 1 s.
+    request_queue_size = 128
+
+    def handle_error(self, request, client_address):
+        # A browser tab closed mid-download resets the connection; that is not news.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
+def _handler_class(verbose, root):
+    """A Handler bound to one root folder and verbosity (a subclass rather than
+    functools.partial, so that ``verbose`` stays a plain class attribute)."""
+    class BoundHandler(Handler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=root, **kwargs)
+    BoundHandler.verbose = verbose
+    return BoundHandler
+
+
+def start_server(root=ROOT, port=0, verbose=False):
+    """Serve ``root`` on 127.0.0.1 from a daemon thread. Returns ``(server, thread, port)``;
+    ``port`` is the real one when 0 was asked for."""
+    server = Server((HOST, port), _handler_class(verbose, os.path.abspath(root)))
+    thread = threading.Thread(target=server.serve_forever, name="static-server",
+                              kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    return server, thread, server.server_address[1]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Serve the repository on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    parser.add_argument("--root", default=ROOT, help="folder to serve (the repo root)")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    args = parser.parse_args(argv)
+    server = Server((HOST, args.port), _handler_class(args.verbose, os.path.abspath(args.root)))
+    port = server.server_address[1]
+    print(f"Serving brython_jobs demo at http://{HOST}:{port}{DEMO_PATH}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
