@@ -10,7 +10,7 @@ from .transitions import StaleWrite  # noqa: F401
 
 import sys
 
-if sys.implementation.name == "brython":
+if sys.platform == "brython":  # only in the browser; CPython gets the pure core
     from .jobqueue import JobQueue  # noqa: F401
     from .memory_store import MemoryStore  # noqa: F401
 

@@ -292,9 +292,15 @@ class JobQueue:
         if expired:
             for rec in await self._engine.sweep_expired():
                 self._emit(rec["status"], rec)
-        if now >= self._next_purge:
-            await self._engine.purge_completed()
-            self._next_purge = now + 60.0
+        keep = self.config.keep_completed
+        if keep is not None:
+            if now >= self._next_purge:
+                await self._engine.purge_completed()
+                # Often enough that nothing outlives keep_completed by much, rarely
+                # enough that an idle leader stays idle.
+                self._next_purge = now + max(1.0, min(60.0, keep / 2))
+            if wake_at is None or self._next_purge < wake_at:
+                wake_at = self._next_purge
         claimed_any = False
         for queue in queues:
             claimed, gone = await self._engine.claim_next(queue, epoch)

@@ -228,7 +228,7 @@ def recorder(event):
 
 
 for _event in ("enqueued", "started", "progress", "completed", "failed", "cancelled",
-               "retrying", "leader"):
+               "retrying", "leader", "closed"):
     jobs.on(_event, recorder(_event))
 
 
