@@ -11,7 +11,11 @@ from .transitions import StaleWrite  # noqa: F401
 import sys
 
 if sys.platform == "brython":  # only in the browser; CPython gets the pure core
-    from .jobqueue import JobQueue  # noqa: F401
-    from .memory_store import MemoryStore  # noqa: F401
+    import browser
+    # A worker script imports brython_jobs.worker only: loading the page's facade there
+    # would double the worker's start-up time for nothing.
+    if not browser.is_webworker:
+        from .jobqueue import JobQueue  # noqa: F401
+        from .memory_store import MemoryStore  # noqa: F401
 
 __version__ = "0.1.0"

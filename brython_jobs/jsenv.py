@@ -9,10 +9,12 @@ ways.
 
 import javascript
 
-try:
-    from browser import window as scope
-except ImportError:  # in a web worker there is no window, only the worker's global scope
+import browser
+
+if browser.is_webworker:  # a worker has no window, only its own global scope
     from browser import self as scope
+else:
+    from browser import window as scope
 
 from browser import aio
 

@@ -173,7 +173,11 @@ def _on_message(ev):
 def _ready():
     # Called by the page's bootstrap (workers.py) once the worker script's top level
     # ran, so every handler of the script is registered.
-    _post({"type": "ready", "handlers": handlers()})
+    # Milliseconds since the worker started: Brython loaded, the script ran.
+    loaded = getattr(scope, "brythonJobsLoaded", None)
+    _post({"type": "ready", "handlers": handlers(),
+           "loaded_ms": loaded if type(loaded) in (int, float) else None,
+           "ready_ms": scope.performance.now()})
 
 
 if browser.is_webworker:

@@ -15,10 +15,13 @@ script tag, so the script-tag loading path works in workers too), with the page'
 ``<brython-options>`` and its ``pythonpath`` made absolute, plus the worker script's
 folder and the page's folder.
 
-A worker runs one job at a time. It is started on first use (about 250 ms; use
-``<brython-options cache="true">`` so workers reuse the HTTP cache) and reused for later
-jobs of the same script; a second worker of the same script starts only when two of its
-jobs run at the same time (they are in different queues).
+A worker runs one job at a time. It is started on first use and reused for later jobs
+of the same script; a second worker of the same script starts only when two of its jobs
+run at the same time (they are in different queues). ``warm(script)`` starts one ahead of
+time. Starting takes about 0.3 s when the package comes from the script-tag bundle (Brython
+keeps the compiled bundle in its IndexedDB cache) and about 1 s from static ``.py`` files
+(each worker downloads and compiles the package again); ``<brython-options cache="true">``
+lets workers use the HTTP cache.
 
 Outcomes, as ``JobQueue._call`` expects them:
 - ``("ok", result)``: the handler returned.
@@ -43,8 +46,8 @@ import javascript
 
 from . import jsenv
 from .jsenv import scope, to_js, to_py, is_nullish
-from .worker import PROTOCOL, message_data
 
+PROTOCOL = 1          # the ``bj`` field of every message; as in worker.py
 START_TIMEOUT = 30.0  # seconds a worker may take to load and run its script's top level
 
 CORE_SCRIPTS = ("brython.js", "brython.min.js")
@@ -91,8 +94,7 @@ def remote_error(kind, message, where=None):
 BOOTSTRAP = """\
 self.__BRYTHON__ = {brython_path: @PATH@};
 importScripts.apply(self, @SCRIPTS@);
-var __o = XMLHttpRequest.prototype.open; XMLHttpRequest.prototype.open = function(m, u){ console.log("BJXHR", u, performance.now()); return __o.apply(this, arguments)};
-console.log("BJT loaded", performance.now());
+self.brythonJobsLoaded = performance.now();
 (function () {
   var $B = __BRYTHON__;
   function report(message) {
@@ -101,7 +103,6 @@ console.log("BJT loaded", performance.now());
   $B.script_domain = @DOMAIN@;
   var script = new $B.fakeScript();
   script.dispatchEvent = function () {
-    console.log("BJT ran", performance.now());
     if (typeof self.brythonJobsReady === "function") {
       self.brythonJobsReady();
     } else {
@@ -111,7 +112,6 @@ console.log("BJT loaded", performance.now());
   var handle_error = $B.handle_error;
   $B.handle_error = function (err) {
     if (err && !err.$handled) {
-      console.log("BJDEBUG", String(err), err.$js_exc ? err.$js_exc.stack : "", new Error().stack);
       try {
         var lines = $B.error_trace($B.exception(err)).trim().split("\\n");
         report(lines[lines.length - 1]);
@@ -126,10 +126,18 @@ console.log("BJT loaded", performance.now());
   // browser.window) `from browser import window` requests a garbage URL and fails with a
   // DOMException instead of ImportError. Its submodules are found by name anyway.
   $B.module_setattr($B.imported.browser, "__path__", $B.$list([]));
-  console.log("BJT inited", performance.now());
   $B.run_script(script, @SOURCE@, "__main__", @URL@, !$B.idb_cx);
 })();
 """
+
+
+def message_data(ev):
+    """The data of a message event as plain Python values (as in worker.py, which the
+    page does not import)."""
+    data = ev.data
+    if type(data) in (dict, list, str, int, float, bool):
+        return data
+    return to_py(data)
 
 
 def _json(value):
@@ -283,14 +291,19 @@ class _Worker:
             jsenv.cancel_call(self._start_timer)
             self.start_seconds = (scope.Date.now() - self.created) / 1000
             self.pool.start_seconds.append(self.start_seconds)
+            self.pool.start_details.append({
+                "script": self.script, "seconds": self.start_seconds,
+                "brython_ms": message.get("loaded_ms"),
+                "ready_ms": message.get("ready_ms")})
             self.handlers = message.get("handlers")
             self.ready.settle(True)
             if self.job is not None and not self.sent:
                 self._send()
             return
         job = self.job
-        if job is None or message.get("id") != job.id or self.outcome is None:
-            return  # about a job this worker no longer runs
+        if job is None or message.get("id") != job.id or self.outcome is None \
+                or self.outcome.settled:
+            return  # about a job this worker no longer runs (or has finished)
         if kind == "progress":
             self._store_progress(message.get("fraction"), message.get("message"))
         elif kind == "result":
@@ -324,7 +337,10 @@ class WorkerPool:
 
     ``start_timeout``: seconds a worker may take to start. ``scripts``: extra JavaScript
     URLs every worker loads (``importScripts``) after Brython and the page's bundles.
-    ``start_seconds``: how long each started worker took to become ready.
+    ``start_seconds``: how long each started worker took to become ready (from the
+    request, the script's download included); ``start_details``: the same with, from the
+    worker's own clock, when Brython was loaded (``brython_ms``) and when the script's
+    top level had run (``ready_ms``).
     """
 
     def __init__(self, queue=None, start_timeout=START_TIMEOUT, scripts=None):
@@ -332,6 +348,7 @@ class WorkerPool:
         self.start_timeout = start_timeout
         self.scripts = list(scripts or [])
         self.start_seconds = []
+        self.start_details = []
         self._workers = {}     # script URL -> [_Worker]
         self._boot_urls = {}   # script URL -> blob URL of its bootstrap
 
