@@ -44,35 +44,15 @@ def day_text(at):
 
 
 # -- handlers (the leader tab runs them) --------------------------------------------------
-DIMS = 32
+@jobs.handler("rebuild-embeddings", queue="embeddings", timeout=60,
+              worker="embed_worker.py")
+def rebuild_embeddings(job):
+    """Runs in a web worker (embed_worker.py): the page only names the job."""
 
 
-def embed_text(text):
-    """A tiny hashed bag-of-words embedding, normalised: stands in for a real model."""
-    vec = [0.0] * DIMS
-    for word in text.lower().split():
-        h = 0
-        for ch in word:
-            h = (h * 31 + ord(ch)) % 1000003
-        vec[h % DIMS] += 1.0
-    norm = sum(x * x for x in vec) ** 0.5 or 1.0
-    return [x / norm for x in vec]
-
-
-@jobs.handler("rebuild-embeddings", queue="embeddings", timeout=60)
-async def rebuild_embeddings(job):
+def recent_lessons():
     since = window.Date.now() / 1000 - 182 * DAY
-    lessons = [lesson for lesson in load_lessons() if lesson["at"] >= since]
-    index = []
-    for i, lesson in enumerate(lessons):
-        index.append({"id": lesson["id"], "vector": embed_text(lesson["title"])})
-        if i % 4 == 3:
-            await job.update_progress((i + 1) / len(lessons), f"{i + 1} of {len(lessons)} lessons")
-            await aio.sleep(0.05)  # stands in for real work: lets the progress show
-    storage.setItem("demo:index", javascript.JSON.stringify(index))
-    await job.update_progress(1.0, "done")
-    return {"vectors": len(index), "dims": DIMS, "built_at": window.Date.now() / 1000,
-            "reason": (job.payload or {}).get("reason")}
+    return [lesson for lesson in load_lessons() if lesson["at"] >= since]
 
 
 @jobs.handler("say-hello")
@@ -123,7 +103,9 @@ def render_lessons():
 
 def lessons_changed(reason):
     render_lessons()
-    rebuild_soon({"reason": reason})  # returns at once; a burst becomes one job
+    # Returns at once; a burst of edits (in any tab) becomes one job, which carries the
+    # latest lessons of the last six months to the worker.
+    rebuild_soon({"reason": reason, "lessons": recent_lessons()})
 
 
 def add_lesson(ev):
@@ -155,6 +137,8 @@ def delete_lesson(lesson_id):
 def cell_text(job):
     if job.error:
         return f"{job.error['code']}: {job.error['message']}"
+    if type(job.result) is dict and "index" in job.result:
+        return f"{job.result['vectors']} vectors of {job.result['dims']} dimensions"
     if job.result is not None:
         return javascript.JSON.stringify(job.result)
     return ""
@@ -211,7 +195,7 @@ def show_index(listed):
         r = done[-1].result
         document["index-status"].text = (
             f"index: {r['vectors']} lessons of the last six months, {r['dims']} dimensions, "
-            f"built {day_text(r['built_at'])} after: {r['reason']}")
+            f"built in a worker {day_text(done[-1].finished_at)} after: {r['reason']}")
     if last.status in ("pending", "processing"):
         document["index-progress"].value = (last.progress or {}).get("fraction", 0)
         document["index-message"].text = (
