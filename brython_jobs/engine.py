@@ -85,7 +85,7 @@ def job_spec(name, payload=None, queue=None, priority=0, delay=None, run_at=None
     return {
         "name": name, "payload": payload, "queue": queue, "priority": priority,
         "run_at": due, "ttl": ttl, "on_expire": on_expire, "max_attempts": 1 + retries,
-        "key": key,
+        "key": key, "created_at": now,
     }
 
 
@@ -120,8 +120,10 @@ class Engine:
 
     # -- creating jobs -------------------------------------------------------------
     def _insert(self, tx, spec, now, schedule=None, trigger=None):
+        # created_at from the same clock reading as run_at, so that a delay is exact
+        created = spec.get("created_at", now)
         rec = new_record(self.new_id(), spec["name"], spec["payload"], spec["queue"],
-                         spec["priority"], now, spec["run_at"], spec["ttl"],
+                         spec["priority"], created, spec["run_at"], spec["ttl"],
                          spec["on_expire"], spec["max_attempts"], spec["key"],
                          schedule=schedule, trigger=trigger)
         rec["seq"] = _next_seq(tx)

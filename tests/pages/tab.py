@@ -184,6 +184,35 @@ PAGE = {"trigger": page_trigger, "fire": page_fire, "fire_await": page_fire_awai
         "burst": page_burst, "writes": page_writes, "storage": page_storage,
         "state": page_state}
 
+# Timed bursts: each call's payload carries the page clock time of the call, and every
+# call is kept in ``timed_calls`` (page.calls), so a test can tell which call was the last
+# one across tabs and when the first one happened.
+timed_calls = []
+
+
+def page_timed_burst(handle, count, every_ms, prefix="call", start_ms=0):
+    """Like burst, starting after ``start_ms``; payload: {"n": i, "prefix": ..., "at": t}.
+    Call i is aimed at ``start + i * every_ms``, so late timers do not stretch the burst."""
+    state = {"i": 0, "start": window.Date.now() + start_ms}
+
+    def tick():
+        payload = {"n": state["i"], "prefix": prefix, "at": window.Date.now() / 1000}
+        timed_calls.append(payload)
+        triggers[handle](payload)
+        state["i"] += 1
+        if state["i"] < count:
+            target = state["start"] + state["i"] * every_ms
+            window.setTimeout(tick, max(0, target - window.Date.now()))
+    window.setTimeout(tick, start_ms)
+    return True
+
+
+def page_calls():
+    return timed_calls
+
+
+PAGE.update({"timed_burst": page_timed_burst, "calls": page_calls})
+
 
 def where(exc):
     """File:line of each frame of the exception (the traceback module is costly here)."""

@@ -66,11 +66,13 @@ def test_a_bad_value_deep_inside_is_located_in_the_message():
 
 def test_spec_defaults():
     """Given only a name, When a spec is built at now=50,
-    Then it is due now in the default queue, priority 0, 1 + default retries attempts."""
+    Then it is due now in the default queue, priority 0, 1 + default retries attempts,
+    created at that same instant."""
     spec = job_spec("task", now=50.0, default_retries=2)
     assert spec == {
         "name": "task", "payload": None, "queue": "default", "priority": 0,
         "run_at": 50.0, "ttl": None, "on_expire": "fail", "max_attempts": 3, "key": None,
+        "created_at": 50.0,
     }
 
 
