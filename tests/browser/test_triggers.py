@@ -214,3 +214,21 @@ def test_bad_trigger_payload_raises_at_the_call_and_writes_nothing(tabs, queue_n
     done = tab.call("wait", job["id"], timeout=10)
     assert done["result"] == {"v": 1}
     assert len(jobs_named(tab, "echo")) == 1
+
+
+def test_a_handler_function_offers_its_own_triggers(tabs, queue_name):
+    """Given the echo handler registered with @jobs.handler,
+    When its debounced trigger (echo.debounced(wait=0.3)) is called 3 times in a row,
+    Then one echo job runs, with the last call's payload."""
+    tab = open_leader(tabs, queue_name)
+    handle = tab.call("page.handler_trigger", "debounce", "echo", wait=0.3)
+
+    for n in range(3):
+        tab.call("page.fire", handle, {"n": n})
+
+    wait_for(lambda: [j for j in jobs_named(tab, "echo") if j["status"] == "completed"],
+             timeout=10, message="the debounced echo never ran")
+    runs = jobs_named(tab, "echo")
+    assert len(runs) == 1
+    assert runs[0]["result"] == {"n": 2}
+    assert runs[0]["key"] == "echo"

@@ -244,6 +244,16 @@ def bj_call(method, args_json, kwargs_json, done):
     aio.run(run())
 
 
+def page_handler_trigger(kind, handler_name, **kwargs):
+    """A trigger made with the decorator sugar: ``echo.debounced(...)`` on a function
+    registered with ``@jobs.handler``."""
+    fn = globals()[handler_name]
+    trig = fn.debounced(**kwargs) if kind == "debounce" else fn.throttled(**kwargs)
+    triggers[len(triggers)] = trig
+    return len(triggers) - 1
+
+
+PAGE["handler_trigger"] = page_handler_trigger
 window.bjCall = bj_call
 window.bjBurstDone = 0
 
