@@ -16,6 +16,5 @@ if sys.platform == "brython":  # only in the browser; CPython gets the pure core
     # would double the worker's start-up time for nothing.
     if not browser.is_webworker:
         from .jobqueue import JobQueue  # noqa: F401
-        from .memory_store import MemoryStore  # noqa: F401
 
 __version__ = "0.1.0"

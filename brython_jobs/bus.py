@@ -4,7 +4,12 @@ Every message is one envelope: ``{"v": 1, "type": str, "from": tab id, "data": .
 Types:
 ``wake``   something changed that the leader should look at (no data)
 ``event``  a job event for ``jobs.on`` callbacks: ``{"event": name, "job": record}``
+``events`` several job events, in order: a list of what ``event`` carries
 ``paused`` the paused queue names changed: ``{"queues": [...]}``
+
+Job events are sent in batches: those posted in one turn of the event loop (finishing a
+job and starting the next, say) go out as one ``events`` message, which halves the
+messages and conversions per job on a busy leader.
 
 Malformed messages are reported on the console and ignored, never fatal. A channel does
 not deliver to its own sender, so the sending tab handles its own events directly.
@@ -13,7 +18,12 @@ not deliver to its own sender, so the sending tab handles its own events directl
 from .jsenv import scope, to_js, to_py, warn, report
 
 VERSION = 1
-TYPES = ("wake", "event", "paused")
+TYPES = ("wake", "event", "events", "paused")
+
+
+def _valid_event(data):
+    return type(data) is dict and type(data.get("event")) is str \
+        and type(data.get("job")) is dict
 
 
 def envelope(kind, sender, data=None):
@@ -30,11 +40,15 @@ def parse(message):
         return None, f"unknown type {message.get('type')!r}"
     if type(message.get("from")) is not str:
         return None, "no sender"
-    if message["type"] == "event":
-        data = message.get("data")
-        if type(data) is not dict or type(data.get("event")) is not str \
-                or type(data.get("job")) is not dict:
-            return None, "malformed event"
+    if message["type"] == "event" and not _valid_event(message.get("data")):
+        return None, "malformed event"
+    if message["type"] == "events":
+        items = message.get("data")
+        if type(items) is not list:
+            return None, "malformed events"
+        for item in items:
+            if not _valid_event(item):
+                return None, "malformed event in a batch"
     return message, None
 
 
@@ -44,6 +58,7 @@ class Bus:
     def __init__(self, channel_name, sender, on_message):
         self.sender = sender
         self.on_message = on_message
+        self._events = None
         self.channel = scope.BroadcastChannel.new(channel_name)
         self.channel.onmessage = self._receive
 
@@ -62,6 +77,23 @@ class Bus:
 
     def post(self, kind, data=None):
         self.channel.postMessage(to_js(envelope(kind, self.sender, data)))
+
+    def post_event(self, data):
+        """Queue a job event; the events of this turn go out together."""
+        if self._events is None:
+            self._events = []
+            scope.queueMicrotask(self._flush)
+        self._events.append(data)
+
+    def _flush(self):
+        events, self._events = self._events, None
+        try:
+            if len(events) == 1:
+                self.post("event", events[0])
+            else:
+                self.post("events", events)
+        except Exception as exc:
+            report("posting job events", exc)
 
     def close(self):
         self.channel.close()

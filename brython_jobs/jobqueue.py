@@ -16,7 +16,6 @@ from .records import (
     check_name, check_number, check_payload,
 )
 from .transitions import StaleWrite
-from .triggers import Trigger
 
 EVENTS = ("enqueued", "started", "progress", "completed", "failed", "cancelled",
           "retrying", "leader", "closed")
@@ -422,7 +421,7 @@ class JobQueue:
         """A job event: callbacks in this tab, then the other tabs over the bus."""
         self._emit_local(event, rec)
         if self._bus is not None:
-            self._bus.post("event", {"event": event, "job": rec})
+            self._bus.post_event({"event": event, "job": rec})
 
     def _emit_local(self, event, value):
         if event in JOB_EVENTS:
@@ -431,7 +430,8 @@ class JobQueue:
                 watcher(event, job)
             if event == "cancelled" and self.is_leader:
                 self._cancel_running(value["id"])
-            if event == "enqueued" and self.is_leader:
+            if event == "enqueued" and self.is_leader and value["queue"] not in self._running:
+                # A running queue needs no pass: finishing its job claims the next one.
                 self._signal.set()
             value = job
         for callback in list(self._listeners.get(event, [])):
@@ -454,10 +454,11 @@ class JobQueue:
 
     def _on_message(self, message):
         kind = message["type"]
-        if kind == "event":
-            data = message["data"]
-            if data["event"] in JOB_EVENTS:
-                self._emit_local(data["event"], data["job"])
+        if kind == "event" or kind == "events":
+            items = message["data"] if kind == "events" else [message["data"]]
+            for data in items:
+                if data["event"] in JOB_EVENTS:
+                    self._emit_local(data["event"], data["job"])
         elif kind == "paused":
             self._paused = set(message["data"]["queues"])
             self._signal.set()
@@ -472,7 +473,7 @@ class JobQueue:
             self._bus.post("wake")
 
     # -- enqueue ---------------------------------------------------------------------
-    def _spec(self, name, payload, queue=None, priority=0, delay=None, run_at=None,
+    def _spec(self, name, payload=None, queue=None, priority=0, delay=None, run_at=None,
               ttl=None, on_expire="fail", retries=None, key=None):
         handler = self._handlers.get(name) if type(name) is str else None
         default_queue = handler.queue if handler is not None else None
@@ -646,9 +647,11 @@ class JobQueue:
     def debounced(self, name, wait, max_wait=None, queue=None, key=None, priority=0):
         """A callable trigger: a burst of calls (from any tab) becomes one job that runs
         ``wait`` seconds after the last call, at most ``max_wait`` after the first."""
+        from .triggers import Trigger  # only pages that use triggers pay for the module
         return Trigger(self, "debounce", name, wait, max_wait, queue, key, priority)
 
     def throttled(self, name, interval, queue=None, key=None, priority=0):
         """A callable trigger: at most one start per ``interval``; the first call runs at
         once, later calls inside the interval give one trailing run (latest payload)."""
+        from .triggers import Trigger
         return Trigger(self, "throttle", name, interval, None, queue, key, priority)
