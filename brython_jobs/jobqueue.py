@@ -96,6 +96,9 @@ class JobQueue:
         self._election = None
         self._epoch = None
         self._signal = jsenv.Signal()
+        self._full_pass = True   # False: only enqueue hints woke the dispatcher
+        self._hints = {}         # queue -> (due, expires_at) of jobs enqueued since
+        self._wake_at = None     # when the last full pass planned to look again
         self._running = {}       # queue -> RunningJob
         self._paused = set()
         self._heartbeat_timer = None
@@ -201,7 +204,7 @@ class JobQueue:
         self._running = {}
         if self._workers is not None:
             self._workers.stop_all()  # workers run only in the leader tab
-        self._signal.set()
+        self._wake()
         if was:
             self._emit_local("leader", False)
 
@@ -282,9 +285,48 @@ class JobQueue:
             if self._epoch != epoch:
                 return
             timeout = None if wake_at is None else max(0.0, wake_at - jsenv.now())
-            await self._signal.wait(timeout)
+            if not await self._signal.wait(timeout):
+                self._full_pass = True  # the timer fired: something is due
+
+    def _wake(self):
+        """Make the dispatcher run a full pass (read the overview) soon."""
+        self._full_pass = True
+        self._signal.set()
+
+    def _hint(self, rec):
+        """A job was enqueued: the dispatcher may claim it without a full pass."""
+        self._hints[rec["queue"]] = (rec["run_at"], rec.get("expires_at"))
+        self._signal.set()
+
+    async def _hinted_pass(self, epoch):
+        """Only new jobs woke the dispatcher: claim in their queues directly, skipping
+        the overview read (enqueue to start is then two transactions, not three)."""
+        hints, self._hints = self._hints, {}
+        now = jsenv.now()
+        wake_at = self._wake_at
+        for queue in hints:
+            due, expires_at = hints[queue]
+            if expires_at is not None and (wake_at is None or expires_at + 0.001 < wake_at):
+                wake_at = expires_at + 0.001  # it may expire waiting behind others
+            if queue in self._running or queue in self._paused \
+                    or len(self._running) >= self.config.concurrency:
+                continue  # finishing the running job, or resume, takes care of it
+            if due <= now:
+                claimed, gone = await self._engine.claim_next(queue, epoch)
+                for rec in gone:
+                    self._emit(rec["status"], rec)
+                if claimed is not None:
+                    self._start_job(claimed, epoch)
+            elif wake_at is None or due < wake_at:
+                wake_at = due
+        self._wake_at = wake_at
+        return wake_at
 
     async def _dispatch_pass(self, epoch):
+        if not self._full_pass and self._hints:
+            return await self._hinted_pass(epoch)
+        self._full_pass = False
+        self._hints = {}
         now = jsenv.now()
         queues, wake_at, expired = await self._engine.overview(set(self._running),
                                                                self._paused)
@@ -311,7 +353,9 @@ class JobQueue:
         if expired or (queues and not claimed_any):
             # The plan went stale (jobs expired, a queue was paused meanwhile): look
             # again at once instead of sleeping on it.
+            self._full_pass = True
             return jsenv.now()
+        self._wake_at = wake_at
         return wake_at
 
     def _start_job(self, rec, epoch):
@@ -336,7 +380,7 @@ class JobQueue:
         finally:
             if self._running.get(queue) is current:
                 del self._running[queue]
-            self._signal.set()
+            self._wake()
 
     async def _run_one(self, job, epoch):
         """One attempt: call the handler, record the outcome and claim the queue's next
@@ -430,9 +474,11 @@ class JobQueue:
                 watcher(event, job)
             if event == "cancelled" and self.is_leader:
                 self._cancel_running(value["id"])
-            if event == "enqueued" and self.is_leader and value["queue"] not in self._running:
-                # A running queue needs no pass: finishing its job claims the next one.
-                self._signal.set()
+            if event == "enqueued" and self.is_leader and (
+                    value["queue"] not in self._running or value.get("expires_at") is not None):
+                # A running queue needs no pass (finishing its job claims the next one)
+                # unless the new job can expire while it waits.
+                self._hint(value)
             value = job
         for callback in list(self._listeners.get(event, [])):
             try:
@@ -450,7 +496,7 @@ class JobQueue:
                 del self._running[queue]
                 if self._workers is not None:
                     self._workers.cancel(job_id)  # stops the worker running it
-                self._signal.set()
+                self._wake()
 
     def _on_message(self, message):
         kind = message["type"]
@@ -461,14 +507,14 @@ class JobQueue:
                     self._emit_local(data["event"], data["job"])
         elif kind == "paused":
             self._paused = set(message["data"]["queues"])
-            self._signal.set()
+            self._wake()
         elif kind == "wake" and self.is_leader:
-            self._signal.set()
+            self._wake()
 
     def _changed(self):
         """After a write from this tab that the leader must see."""
         if self.is_leader:
-            self._signal.set()
+            self._wake()
         elif self._bus is not None:
             self._bus.post("wake")
 
@@ -615,7 +661,7 @@ class JobQueue:
         names = await self._engine.set_paused(queue, paused)
         self._paused = set(names)
         self._bus.post("paused", {"queues": names})
-        self._signal.set()
+        self._wake()
 
     async def paused(self):
         """The set of paused queue names."""
