@@ -3,16 +3,16 @@
 URL parameters: ``queue`` (the queue name), ``opts`` (JSON of JobQueue keyword arguments),
 ``bundle=1`` (load the package from the script-tag bundle), ``start=0`` (do not start).
 
-``bjCall(method, args_json, kwargs_json, done)`` calls ``jobs.<method>(*args, **kwargs)``
-(or one of the ``PAGE`` helpers below), awaits it and calls back ``done`` with JSON
-``{"ok": value}`` or ``{"error": {"type": ..., "message": ...}}``. Every event of the queue
-is appended to ``window.bjEvents`` as JSON.
+Selenium drives it through ``bjCall`` (driver.py), with ``page.<name>`` for the ``PAGE``
+helpers below.
 """
 
 from browser import window, aio
 import javascript
 
-from brython_jobs import JobQueue, Job
+from brython_jobs import JobQueue
+
+import driver
 
 params = window.URLSearchParams.new(window.location.search)
 QUEUE = params.get("queue") or "test"
@@ -94,39 +94,6 @@ async def progress(job):
 @jobs.handler("bad_result")
 def bad_result(job):
     return {1, 2, 3}
-
-
-def decode(value):
-    """JSON from the driver -> Python; ``{"__set__": [...]}`` and ``{"__tuple__": [...]}``
-    make values JSON cannot carry, to test that they are refused."""
-    if type(value) is dict:
-        if list(value) == ["__set__"]:
-            return set(value["__set__"])
-        if list(value) == ["__tuple__"]:
-            return tuple(value["__tuple__"])
-        out = {}
-        for k in value:
-            out[k] = decode(value[k])
-        return out
-    if type(value) is list:
-        out = []
-        for item in value:
-            out.append(decode(item))
-        return out
-    return value
-
-
-def encode(value):
-    if isinstance(value, Job):
-        return value.to_dict()
-    if type(value) in (list, tuple):
-        out = []
-        for item in value:
-            out.append(encode(item))
-        return out
-    if type(value) in (set, frozenset):
-        return sorted(value)
-    return value
 
 
 triggers = {}
@@ -214,36 +181,6 @@ def page_calls():
 PAGE.update({"timed_burst": page_timed_burst, "calls": page_calls})
 
 
-def where(exc):
-    """File:line of each frame of the exception (the traceback module is costly here)."""
-    out = []
-    tb = exc.__traceback__
-    while tb is not None:
-        out.append(f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}")
-        tb = tb.tb_next
-    return out
-
-
-def bj_call(method, args_json, kwargs_json, done):
-    async def run():
-        try:
-            args = decode(javascript.JSON.parse(args_json))
-            kwargs = decode(javascript.JSON.parse(kwargs_json))
-            if method.startswith("page."):
-                fn = PAGE[method[5:]]
-            else:
-                fn = getattr(jobs, method)
-            result = fn(*args, **kwargs)
-            if aio.iscoroutine(result) or hasattr(result, "then"):
-                result = await result
-            done(javascript.JSON.stringify({"ok": encode(result)}))
-        except Exception as exc:
-            done(javascript.JSON.stringify(
-                {"error": {"type": type(exc).__name__, "message": str(exc),
-                           "where": where(exc)}}))
-    aio.run(run())
-
-
 def page_handler_trigger(kind, handler_name, **kwargs):
     """A trigger made with the decorator sugar: ``echo.debounced(...)`` on a function
     registered with ``@jobs.handler``."""
@@ -254,29 +191,5 @@ def page_handler_trigger(kind, handler_name, **kwargs):
 
 
 PAGE["handler_trigger"] = page_handler_trigger
-window.bjCall = bj_call
 window.bjBurstDone = 0
-
-
-def recorder(event):
-    def record_event(value):
-        data = value.to_dict() if isinstance(value, Job) else value
-        window.bjEvents.push(javascript.JSON.stringify(
-            {"event": event, "data": data, "at": window.Date.now() / 1000}))
-    return record_event
-
-
-for _event in ("enqueued", "started", "progress", "completed", "failed", "cancelled",
-               "retrying", "leader", "closed"):
-    jobs.on(_event, recorder(_event))
-
-
-async def main():
-    try:
-        if params.get("start") != "0":
-            await jobs.start()
-        window.bjReady = True
-    except Exception as exc:
-        window.bjError = f"{type(exc).__name__}: {exc}"
-
-aio.run(main())
+driver.install(jobs, PAGE)

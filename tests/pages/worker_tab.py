@@ -3,16 +3,16 @@
 URL parameters as in tab.py: ``queue``, ``opts`` (JSON of JobQueue keyword arguments),
 ``start=0``; and ``bundle``, ``cache``, ``pythonpath`` (see worker_tab.html).
 
-``bjCall(method, args_json, kwargs_json, done)`` calls ``jobs.<method>(*args, **kwargs)``
-(or ``page.<name>`` for the ``PAGE`` helpers below), awaits it and calls back ``done`` with
-JSON ``{"ok": value}`` or ``{"error": {"type": ..., "message": ...}}``. Every event of the
-queue is appended to ``window.bjEvents`` as JSON.
+Selenium drives it through ``bjCall`` (driver.py), with ``page.<name>`` for the ``PAGE``
+helpers below.
 """
 
-from browser import window, aio
+from browser import window
 import javascript
 
-from brython_jobs import JobQueue, Job
+from brython_jobs import JobQueue
+
+import driver
 
 params = window.URLSearchParams.new(window.location.search)
 QUEUE = params.get("queue") or "test"
@@ -110,17 +110,6 @@ def noop(job):
     return None
 
 
-def encode(value):
-    if isinstance(value, Job):
-        return value.to_dict()
-    if type(value) in (list, tuple):
-        out = []
-        for item in value:
-            out.append(encode(item))
-        return out
-    return value
-
-
 def page_state():
     return {"is_leader": jobs.is_leader, "tab": jobs.tab_id, "started": jobs.started}
 
@@ -161,57 +150,4 @@ PAGE = {"state": page_state, "warm": page_warm, "workers": page_workers,
         "timed": page_timed, "details": page_details}
 
 
-def where(exc):
-    out = []
-    tb = exc.__traceback__
-    while tb is not None:
-        out.append(f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}")
-        tb = tb.tb_next
-    return out
-
-
-def bj_call(method, args_json, kwargs_json, done):
-    async def run():
-        try:
-            args = javascript.JSON.parse(args_json)
-            kwargs = javascript.JSON.parse(kwargs_json)
-            if method.startswith("page."):
-                fn = PAGE[method[5:]]
-            else:
-                fn = getattr(jobs, method)
-            result = fn(*args, **kwargs)
-            if aio.iscoroutine(result) or hasattr(result, "then"):
-                result = await result
-            done(javascript.JSON.stringify({"ok": encode(result)}))
-        except Exception as exc:
-            done(javascript.JSON.stringify(
-                {"error": {"type": type(exc).__name__, "message": str(exc),
-                           "where": where(exc)}}))
-    aio.run(run())
-
-
-window.bjCall = bj_call
-
-
-def recorder(event):
-    def record_event(value):
-        data = value.to_dict() if isinstance(value, Job) else value
-        window.bjEvents.push(javascript.JSON.stringify(
-            {"event": event, "data": data, "at": window.Date.now() / 1000}))
-    return record_event
-
-
-for _event in ("enqueued", "started", "progress", "completed", "failed", "cancelled",
-               "retrying", "leader"):
-    jobs.on(_event, recorder(_event))
-
-
-async def main():
-    try:
-        if params.get("start") != "0":
-            await jobs.start()
-        window.bjReady = True
-    except Exception as exc:
-        window.bjError = f"{type(exc).__name__}: {exc}"
-
-aio.run(main())
+driver.install(jobs, PAGE)
