@@ -324,3 +324,22 @@ class Tabs:
             except NoSuchWindowException:
                 pass
         self.park()
+
+
+# -- helpers for tests of one queue -------------------------------------------------------
+
+def open_leader(tabs, queue_name, **params):
+    """Open a tab of the queue and wait until it leads."""
+    tab = tabs.open(queue=queue_name, **params)
+    wait_for(lambda: tab.call("page.state")["is_leader"], timeout=15,
+             message="the tab never became leader")
+    return tab
+
+
+def page_now(tab):
+    """The page's clock, epoch seconds (the clock jobs are stamped with)."""
+    return tab.js("return Date.now() / 1000")
+
+
+def jobs_named(tab, name):
+    return tab.call("list", name=name, limit=None)

@@ -7,26 +7,11 @@ job's ``created_at``/``run_at``/``started_at``/``finished_at`` and ``page_now(ta
 
 import time
 
-from harness import wait_for
-
-
-def open_leader(tabs, queue_name, **params):
-    tab = tabs.open(queue=queue_name, **params)
-    wait_for(lambda: tab.call("page.state")["is_leader"], timeout=15,
-             message="the tab never became leader")
-    return tab
-
-
-def page_now(tab):
-    return tab.js("return Date.now() / 1000")
+from harness import jobs_named, open_leader, page_now, wait_for
 
 
 def status(tab, job_id):
     return tab.call("get", job_id)["status"]
-
-
-def jobs_named(tab, name):
-    return tab.call("list", name=name, limit=None)
 
 
 def test_paused_queue_runs_in_priority_order_once_resumed(tabs, queue_name):

@@ -11,22 +11,7 @@ import time
 
 import pytest
 
-from harness import PageError, wait_for
-
-
-def open_leader(tabs, queue_name, **params):
-    tab = tabs.open(queue=queue_name, **params)
-    wait_for(lambda: tab.call("page.state")["is_leader"], timeout=15,
-             message="the tab never became leader")
-    return tab
-
-
-def page_now(tab):
-    return tab.js("return Date.now() / 1000")
-
-
-def jobs_named(tab, name):
-    return tab.call("list", name=name, limit=None)
+from harness import jobs_named, open_leader, page_now, PageError, wait_for
 
 
 def burst_done(tab, count):
