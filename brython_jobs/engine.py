@@ -271,7 +271,8 @@ class Engine:
                 _check_leader(tx, epoch)
                 return queue in (tx.metas.get(PAUSED) or [])
             return self._claim_step(tx, rec, now, epoch, state)
-        await self.store.walk_pending(queue, fn, meta_keys=(LEADER, PAUSED, SEQ))
+        # No SEQ read: a claim inserts nothing (recurring runs carry no ttl to expire).
+        await self.store.walk_pending(queue, fn, meta_keys=(LEADER, PAUSED))
         return state["claimed"], state["expired"]
 
     def _finish_metas(self, rec, base):
@@ -348,7 +349,7 @@ class Engine:
                 return queue in (tx.metas.get(PAUSED) or [])
             return self._claim_step(tx, rec, now, epoch, state)
         pending_keys = (run_key(held["schedule"]),) if held.get("schedule") else ()
-        metas = self._finish_metas(held, (LEADER, PAUSED, SEQ))
+        metas = self._finish_metas(held, (LEADER, PAUSED))  # + SEQ for a recurring run
         await self.store.walk_pending(queue, fn, meta_keys=metas, job_ids=(held["id"],),
                                       pending_keys=pending_keys)
         return state["record"], state["claimed"], state["expired"]

@@ -222,7 +222,8 @@ class JobQueue:
         self._epoch = epoch
         self.is_leader = True
         self._emit_local("leader", True)
-        self._beat()
+        # become_leader just wrote the first heartbeat; the next is due a period later
+        self._heartbeat_timer = jsenv.call_later(self.config.leader_silence / 4, self._beat)
         try:
             self._paused = await self._engine.paused()
             for rec in await self._engine.recover(epoch):
