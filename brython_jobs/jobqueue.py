@@ -12,7 +12,7 @@ from .engine import Config, Engine, Fenced, job_spec
 from .idb_store import IndexedDBStore
 from .leader import LeaderElection
 from .records import (
-    Job, FINISHED, FAILED, CANCELLED, PENDING, HANDLER_ERROR, TIMEOUT, NO_HANDLER,
+    Job, FINISHED, FAILED, PENDING, HANDLER_ERROR, TIMEOUT, NO_HANDLER,
     check_name, check_number, check_payload,
 )
 from .transitions import StaleWrite
