@@ -1,6 +1,7 @@
 """Messages between the tabs (and workers) of one queue over a BroadcastChannel.
 
-Every message is one envelope: ``{"v": 1, "type": str, "from": tab id, "data": ...}``.
+Every message is one envelope, sent as JSON text:
+``{"v": 1, "type": str, "from": tab id, "data": ...}``.
 Types:
 ``wake``   something changed that the leader should look at (no data)
 ``event``  a job event for ``jobs.on`` callbacks: ``{"event": name, "job": record}``
@@ -15,7 +16,11 @@ Malformed messages are reported on the console and ignored, never fatal. A chann
 not deliver to its own sender, so the sending tab handles its own events directly.
 """
 
-from .jsenv import scope, to_js, to_py, warn, report
+import javascript
+
+from .jsenv import scope, to_py, warn, report
+
+_py_json = javascript.JSON
 
 VERSION = 1
 TYPES = ("wake", "event", "events", "paused")
@@ -64,7 +69,11 @@ class Bus:
 
     def _receive(self, ev):
         try:
-            message, problem = parse(to_py(ev.data))
+            data = ev.data
+            # Envelopes travel as JSON text: one serialisation each way, instead of
+            # building a JS object to post and reading it back field by field.
+            message, problem = parse(_py_json.parse(data) if type(data) is str
+                                     else to_py(data))
         except Exception as exc:
             message, problem = None, f"undecodable ({exc})"
         if message is None:
@@ -76,7 +85,7 @@ class Bus:
             report(f"handling a {message['type']} message", exc)
 
     def post(self, kind, data=None):
-        self.channel.postMessage(to_js(envelope(kind, self.sender, data)))
+        self.channel.postMessage(_py_json.stringify(envelope(kind, self.sender, data)))
 
     def post_event(self, data):
         """Queue a job event; the events of this turn go out together."""

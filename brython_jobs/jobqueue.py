@@ -469,8 +469,11 @@ class JobQueue:
             self._bus.post_event({"event": event, "job": rec})
 
     def _emit_local(self, event, value):
+        callbacks = self._listeners.get(event)
         if event in JOB_EVENTS:
-            job = Job(value)
+            job = None
+            if self._watchers or callbacks:  # a snapshot only for someone to read it
+                job = Job(value)
             for watcher in list(self._watchers):
                 watcher(event, job)
             if event == "cancelled" and self.is_leader:
@@ -481,7 +484,9 @@ class JobQueue:
                 # unless the new job can expire while it waits.
                 self._hint(value)
             value = job
-        for callback in list(self._listeners.get(event, [])):
+        if not callbacks:
+            return
+        for callback in list(callbacks):
             try:
                 result = callback(value)
                 if jsenv.is_awaitable(result):
