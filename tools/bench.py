@@ -388,7 +388,7 @@ STAGES = (
     ("claim_next", "claim transaction (claim_next)"),
     ("_finish_and_claim", "finish + claim next transaction"),
     ("_emit", "job events (_emit, incl. bus post)"),
-    ("post", "bus post (to_js + postMessage)"),
+    ("post", "bus post (serialise + postMessage)"),
     ("_write", "store writes (to_js + put)"),
     ("to_js", "to_js (all callers)"),
     ("to_py", "to_py (all callers)"),

@@ -52,8 +52,13 @@ if params.get("timers") == "1":
     from brython_jobs import idb_store, bus
     idb_store.to_js = timed("store to_js", idb_store.to_js)
     idb_store.to_py = timed("store to_py", idb_store.to_py)
-    bus.to_js = timed("bus to_js", bus.to_js)
     bus.to_py = timed("bus to_py", bus.to_py)
+    # Envelopes are posted as JSON text: time the whole post (serialise + postMessage).
+    _post = bus.Bus.post
+
+    def timed_post(self, kind, data=None):
+        return timed("bus post", lambda _: _post(self, kind, data))(None)
+    bus.Bus.post = timed_post
 
 
 def timed_async(label, fn):
