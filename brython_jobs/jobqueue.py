@@ -178,13 +178,19 @@ class JobQueue:
                 jsenv.report("resigning", exc)
         self._election.resign()
         self._bus.close()
+        self._bus = None
 
     def _storage_closed(self):
         jsenv.warn(f"queue {self.name}: another tab upgraded the database; this tab "
                    "closed its connection and stopped. Reload to continue.")
         self.started = False
+        jsenv.cancel_call(self._watchdog_timer)
+        self._end_leading()
         if self._election is not None:
             self._election.resign()
+        if self._bus is not None:
+            self._bus.close()
+            self._bus = None
         self._emit_local("closed", True)
 
     # -- leadership ------------------------------------------------------------------
@@ -216,6 +222,14 @@ class JobQueue:
                 self._election.step_down()
 
     async def _lead(self):
+        try:
+            await self._leading()
+        except Exception:
+            if self.started:
+                raise
+            # stop() or a schema upgrade closed the store under us: nothing to report
+
+    async def _leading(self):
         epoch = await self._engine.become_leader(self.tab_id)
         if not self.started or not self._election.is_leader:
             return
@@ -244,6 +258,9 @@ class JobQueue:
                 await self._engine.heartbeat(epoch)
             except Fenced:
                 self._lost_leadership()
+            except Exception:
+                if self.started:
+                    raise  # else the store was closed meanwhile: nothing to report
         jsenv.spawn(beat(), "heartbeat")
         self._heartbeat_timer = jsenv.call_later(self.config.leader_silence / 4, self._beat)
 
@@ -262,7 +279,12 @@ class JobQueue:
     async def _check_leader(self):
         if self.is_leader or self._election is None:
             return
-        info = await self._engine.leader_info()
+        try:
+            info = await self._engine.leader_info()
+        except Exception:
+            if self.started:
+                raise
+            return  # the store was closed meanwhile
         if info is None or info.get("beat") is None:
             return  # no leader or a resigned one: the lock queue hands over by itself
         if self._engine.leader_is_silent(info, jsenv.now()) \
@@ -281,6 +303,8 @@ class JobQueue:
                 self._lost_leadership()
                 return
             except Exception as exc:
+                if not self.started:
+                    return  # stopped, or the store was closed by a schema upgrade
                 jsenv.report("dispatch", exc)
                 wake_at = jsenv.now() + 1.0  # retry soon rather than spin
             if self._epoch != epoch:
