@@ -227,18 +227,10 @@ class Engine:
         return changed
 
     # -- dispatching -----------------------------------------------------------------
-    async def plan(self, running, paused, now=None):
-        """``(queues, wake_at)`` for one dispatch pass (see picking.plan)."""
-        if now is None:
-            now = self.clock()
-        heads = await self.store.pending_heads()
-        next_expiry = await self.store.next_expiry()
-        return plan(heads, now, running, paused, self.config.concurrency, next_expiry)
-
     async def overview(self, running, paused):
         """One read for a dispatch pass: ``(queues, wake_at, expired)``, where
-        ``queues``/``wake_at`` are as from ``plan`` and ``expired`` says whether a pending
-        job is past its limit (then ``sweep_expired`` has work)."""
+        ``queues``/``wake_at`` are as from ``picking.plan`` and ``expired`` says whether a
+        pending job is past its limit (then ``sweep_expired`` has work)."""
         now = self.clock()
         ov = await self.store.overview(now)
         queues, wake_at = plan(ov["heads"], now, running, paused, self.config.concurrency,

@@ -337,11 +337,7 @@ class JobQueue:
                     or len(self._running) >= self.config.concurrency:
                 continue  # finishing the running job, or resume, takes care of it
             if due <= now:
-                claimed, gone = await self._engine.claim_next(queue, epoch)
-                for rec in gone:
-                    self._emit(rec["status"], rec)
-                if claimed is not None:
-                    self._start_job(claimed, epoch)
+                await self._claim(queue, epoch)
             elif wake_at is None or due < wake_at:
                 wake_at = due
         self._wake_at = wake_at
@@ -369,12 +365,8 @@ class JobQueue:
                 wake_at = self._next_purge
         claimed_any = False
         for queue in queues:
-            claimed, gone = await self._engine.claim_next(queue, epoch)
-            for rec in gone:
-                self._emit(rec["status"], rec)
-            if claimed is not None:
+            if await self._claim(queue, epoch):
                 claimed_any = True
-                self._start_job(claimed, epoch)
         if expired or (queues and not claimed_any):
             # The plan went stale (jobs expired, a queue was paused meanwhile): look
             # again at once instead of sleeping on it.
@@ -382,6 +374,16 @@ class JobQueue:
             return jsenv.now()
         self._wake_at = wake_at
         return wake_at
+
+    async def _claim(self, queue, epoch):
+        """Claim and start the next due job of ``queue``; True if one started."""
+        claimed, gone = await self._engine.claim_next(queue, epoch)
+        for rec in gone:
+            self._emit(rec["status"], rec)
+        if claimed is None:
+            return False
+        self._start_job(claimed, epoch)
+        return True
 
     def _start_job(self, rec, epoch):
         job = RunningJob(rec, self, epoch)

@@ -73,6 +73,16 @@ def is_awaitable(value):
     return aio.iscoroutine(value) or (value is not None and hasattr(value, "then"))
 
 
+def frames(exc):
+    """``file:line`` of each frame of an exception (the traceback module is costly)."""
+    out = []
+    tb = exc.__traceback__
+    while tb is not None:
+        out.append(f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}")
+        tb = tb.tb_next
+    return out
+
+
 def report(where, exc):
     """Report an unexpected exception on the console (console.error)."""
     scope.console.error(f"brython_jobs: {where}: {type(exc).__name__}: {exc}")

@@ -24,7 +24,7 @@ imported in the worker only, so it keeps to modules that load there (no ``window
 import browser
 from browser import aio
 
-from .jsenv import scope, to_js, to_py
+from .jsenv import frames, scope, to_js, to_py
 from .records import check_payload
 
 PROTOCOL = 1          # the ``bj`` field of every message between page and worker
@@ -84,16 +84,6 @@ class WorkerJob:
         return f"<WorkerJob {self.name} {self.id[:8]} attempt {self.attempt}>"
 
 
-def _where(exc):
-    """File:line of each frame of the exception (the traceback module is costly here)."""
-    out = []
-    tb = exc.__traceback__
-    while tb is not None:
-        out.append(f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}")
-        tb = tb.tb_next
-    return out
-
-
 def _fail(job_id, kind, text, where=None):
     _post({"type": "error", "id": job_id,
            "error": {"type": kind, "message": text, "where": where or []}})
@@ -101,7 +91,7 @@ def _fail(job_id, kind, text, where=None):
 
 def _failed(job_id, exc):
     try:
-        where = _where(exc)
+        where = frames(exc)
     except Exception:
         where = []
     _fail(job_id, type(exc).__name__, str(exc), where)

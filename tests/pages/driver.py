@@ -11,19 +11,10 @@ from browser import window, aio
 import javascript
 
 from brython_jobs import Job
+from brython_jobs.jsenv import frames
 
 EVENTS = ("enqueued", "started", "progress", "completed", "failed", "cancelled",
           "retrying", "leader", "closed")
-
-
-def where(exc):
-    """File:line of each frame of the exception (the traceback module is costly here)."""
-    out = []
-    tb = exc.__traceback__
-    while tb is not None:
-        out.append(f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}")
-        tb = tb.tb_next
-    return out
 
 
 def decode(value):
@@ -75,7 +66,7 @@ def install(jobs, page):
             except Exception as exc:
                 done(javascript.JSON.stringify(
                     {"error": {"type": type(exc).__name__, "message": str(exc),
-                               "where": where(exc)}}))
+                               "where": frames(exc)}}))
         aio.run(run())
     window.bjCall = bj_call
 

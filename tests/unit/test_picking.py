@@ -119,12 +119,12 @@ async def test_queues_are_independent(engine, enqueue):
     assert await claim_all(engine, epoch, "b") == ["in-b"]
 
 
-async def test_engine_plan_reads_the_store(engine, enqueue, clock):
+async def test_engine_overview_plans_from_the_store(engine, enqueue, clock):
     """Given a due job in a, a job due in 30s in b and one expiring in 10s in c (paused),
     When planning, Then a runs now and the wake time is just past c's expiry."""
     await enqueue("now", queue="a")
     await enqueue("soon", queue="b", delay=30)
     await enqueue("ttl", queue="c", ttl=10)
-    queues, wake_at = await engine.plan(set(), {"c"})
+    queues, wake_at, _expired = await engine.overview(set(), {"c"})
     assert queues == ["a"]
     assert clock() + 10 < wake_at < clock() + 10.01

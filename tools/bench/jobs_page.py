@@ -34,17 +34,22 @@ def stamp():
 TIMERS = {}
 
 
+def record(label, t0):
+    """Count one call of ``label`` that started at ``t0`` (performance.now())."""
+    entry = TIMERS.get(label)
+    if entry is None:
+        entry = TIMERS[label] = [0, 0.0]
+    entry[0] += 1
+    entry[1] += perf.now() - t0
+
+
 def timed(label, fn):
-    def wrapper(value):
+    def wrapper(*args):
         t0 = perf.now()
         try:
-            return fn(value)
+            return fn(*args)
         finally:
-            entry = TIMERS.get(label)
-            if entry is None:
-                entry = TIMERS[label] = [0, 0.0]
-            entry[0] += 1
-            entry[1] += perf.now() - t0
+            record(label, t0)
     return wrapper
 
 
@@ -54,11 +59,7 @@ if params.get("timers") == "1":
     idb_store.to_py = timed("store to_py", idb_store.to_py)
     bus.to_py = timed("bus to_py", bus.to_py)
     # Envelopes are posted as JSON text: time the whole post (serialise + postMessage).
-    _post = bus.Bus.post
-
-    def timed_post(self, kind, data=None):
-        return timed("bus post", lambda _: _post(self, kind, data))(None)
-    bus.Bus.post = timed_post
+    bus.Bus.post = timed("bus post", bus.Bus.post)
 
 
 def timed_async(label, fn):
@@ -67,11 +68,7 @@ def timed_async(label, fn):
         try:
             return await fn(*args, **kwargs)
         finally:
-            entry = TIMERS.get(label)
-            if entry is None:
-                entry = TIMERS[label] = [0, 0.0]
-            entry[0] += 1
-            entry[1] += perf.now() - t0
+            record(label, t0)
     return wrapper
 
 
@@ -213,7 +210,7 @@ async def pick_fill(name, n_completed, n_pending):
 
 
 async def pick_measure(name, reps):
-    """``engine.plan`` + ``engine.claim_next`` as a leader would; after each (untimed) the
+    """``engine.overview`` + ``engine.claim_next`` as a leader would; after each (untimed) the
     claimed job is put back to pending so every repetition does the same work."""
     q = pick_queues[name]
     engine = q._engine
@@ -224,10 +221,7 @@ async def pick_measure(name, reps):
     claim_ms = []
     for r in range(reps):
         t0 = stamp()
-        if hasattr(engine, "overview"):
-            queues, wake_at, expired_any = await engine.overview(set(), set())
-        else:
-            queues, wake_at = await engine.plan(set(), set())
+        queues, wake_at, expired_any = await engine.overview(set(), set())
         t1 = stamp()
         claimed, expired = await engine.claim_next(queues[0], epoch)
         t2 = stamp()
