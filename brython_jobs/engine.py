@@ -34,7 +34,7 @@ class Config:
     """Queue-wide settings, as given to ``JobQueue``."""
 
     def __init__(self, retries=3, backoff=2.0, backoff_max=300.0, keep_completed=86400.0,
-                 leader_silence=10.0, concurrency=4):
+                 leader_silence=10.0, concurrency=4, keep_failed=None):
         if type(retries) is not int or retries < 0:
             raise ValueError(f"retries must be an int >= 0, not {retries!r}")
         check_number(backoff, "backoff", allow_none=False, minimum=0)
@@ -49,6 +49,7 @@ class Config:
         self.keep_completed = keep_completed
         self.leader_silence = leader_silence
         self.concurrency = concurrency
+        self.keep_failed = keep_failed
 
 
 def job_spec(name, payload=None, queue=None, priority=0, delay=None, run_at=None, ttl=None,
@@ -164,14 +165,16 @@ class Engine:
             return epoch
         return await self.store.atomic(fn, meta_keys=(LEADER,))
 
-    async def heartbeat(self, epoch):
-        """Record that the leader of ``epoch`` is alive; raises ``Fenced`` if replaced."""
+    async def heartbeat(self, epoch, hidden=False):
+        """Record that the leader of ``epoch`` is alive (``hidden``: its page is hidden);
+        raises ``Fenced`` if replaced."""
         now = self.clock()
 
         def fn(tx):
             _check_leader(tx, epoch)
             leader = dict(tx.metas[LEADER])
             leader["beat"] = now
+            leader["hidden"] = hidden
             tx.put_meta(LEADER, leader)
         await self.store.atomic(fn, meta_keys=(LEADER,))
 
@@ -383,6 +386,15 @@ class Engine:
         await self.purge_completed()
         return expired
 
+    async def purge_finished(self):
+        """Delete finished jobs older than their keep time; returns how many."""
+        n = await self.purge_completed()
+        if self.config.keep_failed is not None:
+            before = self.clock() - self.config.keep_failed
+            n += await self.store.purge(FAILED, before)
+            n += await self.store.purge(CANCELLED, before)
+        return n
+
     async def purge_completed(self):
         """Delete completed jobs older than ``keep_completed`` (None keeps them)."""
         if self.config.keep_completed is None:
@@ -523,7 +535,7 @@ class Engine:
         return await self.store.atomic(fn, meta_keys=(SCHEDULE + key,),
                                        pending_keys=(run_key(key),))
 
-    async def ensure_schedules(self):
+    async def ensure_schedules(self, epoch=None):
         """Leader start-up: every schedule has a pending or running run (repairs a run
         lost to a crash between finishing one run and putting the next)."""
         created = []
