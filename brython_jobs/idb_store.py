@@ -12,13 +12,31 @@ Database ``brython_jobs.<name>``:
     enqueue counter, recurring schedules, throttle state.
 
 Every write is ``atomic`` or ``walk_pending``: one readwrite transaction over both stores
-that reads, calls the pure change function and writes, then awaits the commit.
+that reads, calls the pure change function, converts every value to write to JS and only
+then writes (so a value that cannot be converted aborts the transaction before any put),
+then awaits the commit. Records read get the defaults of fields older versions did not
+write (``records.upgrade``).
 """
 
 from . import idb
 from .jsenv import NULL, to_js, to_py
-from .records import PENDING, STATUSES
+from .records import PENDING, STATUSES, upgrade
 from .store import Store, Tx
+
+
+def _load(value):
+    return upgrade(to_py(value))
+
+
+def _load_all(values):
+    out = to_py(values) or []
+    for rec in out:
+        upgrade(rec)
+    return out
+
+
+def _is_number(value):
+    return type(value) in (int, float)
 
 VERSION = 1
 JOBS = "jobs"
@@ -73,17 +91,28 @@ class IndexedDBStore(Store):
         return self.db.transaction(stores, mode)
 
     @staticmethod
-    def _write(tx, jobs, meta, txo):
+    def _convert(txo):
+        """Every value the transaction writes, converted to JS before the first put."""
+        puts = []
         for rec in txo.final_puts():
-            jobs.put(to_js(rec))
-        for job_id in txo.deletes:
-            jobs.delete(job_id)
+            puts.append(to_js(rec))
+        metas = []
         for key in txo.meta_puts:
             value = txo.meta_puts[key]
-            if value is None:
-                meta.delete(key)
+            metas.append((key, None if value is None else to_js(value)))
+        return puts, metas
+
+    @staticmethod
+    def _write(jobs, meta, txo, converted):
+        for value in converted[0]:
+            jobs.put(value)
+        for job_id in txo.deletes:
+            jobs.delete(job_id)
+        for pair in converted[1]:
+            if pair[1] is None:
+                meta.delete(pair[0])
             else:
-                meta.put(to_js(value), key)
+                meta.put(pair[1], pair[0])
 
     @staticmethod
     async def _gather(pending):
@@ -111,10 +140,10 @@ class IndexedDBStore(Store):
         metas = {}
         i = 0
         for job_id in job_ids:
-            found[job_id] = values[i]
+            found[job_id] = upgrade(values[i])
             i += 1
         for key in pending_keys:
-            by_key[key] = values[i]
+            by_key[key] = upgrade(values[i])
             i += 1
         for key in meta_keys:
             metas[key] = values[i]
@@ -128,10 +157,11 @@ class IndexedDBStore(Store):
         txo = await self._read(jobs, meta, job_ids, meta_keys, pending_keys)
         try:
             result = fn(txo)
+            converted = self._convert(txo)
         except BaseException:
             tx.abort()  # reads only so far; abort so nothing half-done can commit
             raise
-        self._write(tx, jobs, meta, txo)
+        self._write(jobs, meta, txo, converted)
         await idb.done(tx)
         return result
 
@@ -149,20 +179,21 @@ class IndexedDBStore(Store):
                     cur = await cursor.next()
                     if cur is None:
                         break
-                    result = fn(txo, to_py(cur.value))
+                    result = fn(txo, _load(cur.value))
                     if result:
                         break
                     cursor.advance()
+            converted = self._convert(txo)
         except BaseException:
             tx.abort()
             raise
-        self._write(tx, jobs, meta, txo)
+        self._write(jobs, meta, txo, converted)
         await idb.done(tx)
         return result
 
     async def get(self, job_id):
         tx = self._tx("readonly", JOBS)
-        return to_py(await idb.request(tx.objectStore(JOBS).get(job_id)))
+        return _load(await idb.request(tx.objectStore(JOBS).get(job_id)))
 
     async def query(self, status=None, queue=None, name=None, limit=100):
         if limit is not None and limit <= 0:
@@ -177,15 +208,16 @@ class IndexedDBStore(Store):
                 req = source.getAll() if limit is None else source.getAll(NULL, limit)
             else:
                 req = source.getAll(rng) if limit is None else source.getAll(rng, limit)
-            return to_py(await idb.request(req)) or []
+            return _load_all(await idb.request(req))
         out = []
         cursor = idb.Cursor(source.openCursor() if rng is None else source.openCursor(rng))
         while limit is None or len(out) < limit:
             cur = await cursor.next()
             if cur is None:
                 break
-            rec = to_py(cur.value)
-            if (queue is None or rec["queue"] == queue) and (name is None or rec["name"] == name):
+            rec = _load(cur.value)
+            if (queue is None or rec.get("queue") == queue) \
+                    and (name is None or rec.get("name") == name):
                 out.append(rec)
             cursor.advance()
         return out
@@ -213,7 +245,7 @@ class IndexedDBStore(Store):
         cur = await first
         next_expiry = None if cur is None else cur.key[1]
         return {"heads": heads, "next_expiry": next_expiry,
-                "expired": next_expiry is not None and next_expiry < now}
+                "expired": _is_number(next_expiry) and next_expiry < now}
 
     async def pending_heads(self):
         tx = self._tx("readonly", JOBS)
@@ -233,6 +265,8 @@ class IndexedDBStore(Store):
             key = cur.key
             queue = key[1]
             run_at = key[3]
+            if not _is_number(run_at):
+                run_at = 0  # malformed (strings sort after numbers): due, to be set aside
             if queue not in heads or run_at < heads[queue]:
                 heads[queue] = run_at
             cursor.advance([PENDING, queue, key[2], _HIGH])
@@ -242,7 +276,7 @@ class IndexedDBStore(Store):
         tx = self._tx("readonly", JOBS)
         index = tx.objectStore(JOBS).index("expiry")
         req = index.getAll(idb.key_range([PENDING, -1e308], [PENDING, until], False, True))
-        return to_py(await idb.request(req)) or []
+        return _load_all(await idb.request(req))
 
     async def next_expiry(self):
         tx = self._tx("readonly", JOBS)

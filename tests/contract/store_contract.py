@@ -595,6 +595,61 @@ async def check_overview(store, check):
     check(ov["expired"] is True, "job 3 is past its limit (155) at 155.5")
 
 
+async def check_query_and_keys_follow_id_order(store, check):
+    """Listing follows primary key order (job id), as IndexedDB lists: query with or
+    without a status, and the pending job of a key (the smallest id among equal index
+    keys), even where ids sort differently from seq."""
+    recs = []
+    for seq, job_id in ((1, "job-c"), (2, "job-a"), (3, "job-b")):
+        rec = job(seq, key="k")
+        rec["id"] = job_id
+        recs.append(rec)
+    done = job(4, status=COMPLETED)
+    done["id"] = "job-0"
+    recs.append(done)
+    await put_all(store, recs)
+    everything = ids(await store.query(limit=None))
+    check(everything == ["job-0", "job-a", "job-b", "job-c"], f"query gave {everything!r}")
+    pending = ids(await store.query(status=PENDING, limit=None))
+    check(pending == ["job-a", "job-b", "job-c"], f"query(pending) gave {pending!r}")
+    named = ids(await store.query(name="task", limit=2))
+    check(named == ["job-0", "job-a"], f"query(name, limit=2) gave {named!r}")
+    seen = {}
+
+    def fn(tx):
+        seen["k"] = tx.by_key["k"]
+    await store.atomic(fn, pending_keys=["k"])
+    check(seen["k"] is not None and seen["k"]["id"] == "job-a",
+          f"the pending job of key k is {seen['k']!r}, expected job-a (smallest id)")
+
+
+async def check_malformed_index_keys_order_as_indexeddb(store, check):
+    """A pending record whose run_at is not a number is walked after the numeric ones
+    (IndexedDB sorts strings after numbers) and one whose run_at is missing is not
+    indexed, so not walked; heads and overview do not fail on them, and a queue whose
+    only pending record has a non-numeric run_at is due (so a walk can set it aside)."""
+    odd = job(1, run_at=300.0)
+    odd["run_at"] = "soon"
+    gone = job(2, run_at=300.0)
+    gone["run_at"] = None
+    lone = job(4, queue="q2")
+    lone["run_at"] = "later"
+    await put_all(store, [odd, gone, job(3, run_at=200.0), lone])
+    seen = []
+
+    def fn(tx, rec):
+        if rec is not None:
+            seen.append(rec["seq"])
+        return False
+    await store.walk_pending("default", fn)
+    check(seen == [3, 1], f"walk order was {seen!r}, expected [3, 1]")
+    heads = await store.pending_heads()
+    check(heads.get("default") == 200.0, f"heads {heads!r}")
+    check(heads.get("q2") == 0, f"a queue holding only a malformed run_at is due: {heads!r}")
+    ov = await store.overview(100.0)
+    check(ov["heads"] == heads, f"overview heads {ov['heads']!r}")
+
+
 CHECKS = [
     check_open_is_idempotent,
     check_put_and_get_round_trip,
@@ -620,6 +675,8 @@ CHECKS = [
     check_meta_get_and_prefix,
     check_walk_pending_reads_jobs_and_keys_first,
     check_overview,
+    check_query_and_keys_follow_id_order,
+    check_malformed_index_keys_order_as_indexeddb,
 ]
 
 
