@@ -12,27 +12,29 @@ stored epoch is still its own and that the job is still processing under the att
 holds. A leader that was frozen and replaced therefore cannot write anything when it
 wakes, and a late outcome of an earlier attempt is refused.
 
-Recurring schedules live in recurring.py and debounce/throttle in bursts.py (mixed in);
-request validation (``Config``, ``job_spec``) in specs.py.
+Recurring schedules live in recurring.py, debounce/throttle in bursts.py and the control
+operations any tab may call (cancel, redrive, pause) in control.py, all mixed in; request
+validation (``Config``, ``job_spec``) in specs.py.
 """
 
 from . import timing
 from . import transitions as tr
 from .bursts import Bursts
+from .control import Control
 from .errors import Fenced  # noqa: F401  (re-exported under its old home)
 from .metas import (  # noqa: F401  (LEADER...THROTTLE re-exported)
     LEADER, PAUSED, SEQ, SCHEDULE, THROTTLE, check_leader, next_seq, run_key,
 )
 from .picking import plan
 from .records import (
-    PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED, check_name, check_payload,
-    is_number, new_record, problem,
+    PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED, check_payload, is_number,
+    new_record, problem,
 )
 from .recurring import Recurring
 from .specs import Config, job_spec  # noqa: F401  (re-exported)
 
 
-class Engine(Recurring, Bursts):
+class Engine(Control, Recurring, Bursts):
     """Core operations. ``clock()`` returns epoch seconds, ``rand()`` a float in [0, 1),
     ``new_id()`` a unique job id string.
 
@@ -363,65 +365,3 @@ class Engine(Recurring, Bursts):
             if gone is not None:
                 expired.append(gone)
         return expired
-
-    # -- control from any tab --------------------------------------------------------
-    async def _control(self, job_id, change):
-        if type(job_id) is not str:
-            raise KeyError(job_id)
-        known = await self.store.get(job_id)
-        if known is None:
-            raise KeyError(job_id)
-        now = self.clock()
-
-        def fn(tx):
-            cur = tx.jobs[job_id]
-            if cur is None:
-                raise KeyError(job_id)
-            new = change(cur, now)
-            if new is cur:
-                return cur, False
-            tx.put(new)
-            if new["status"] == CANCELLED:
-                self._schedule_next(tx, new, now)
-            return new, True
-        pending_keys = (run_key(known["schedule"]),) if known.get("schedule") else ()
-        return await self.store.atomic(fn, job_ids=(job_id,),
-                                       meta_keys=self._finish_metas(known, ()),
-                                       pending_keys=pending_keys)
-
-    async def cancel(self, job_id):
-        """pending/processing -> cancelled. Returns ``(record, changed)``."""
-        return await self._control(job_id, tr.cancel)
-
-    async def redrive(self, job_id):
-        """failed/cancelled -> pending, attempts 0. Returns ``(record, changed)``."""
-        return await self._control(job_id, tr.redrive)
-
-    async def redrive_failed(self, queue=None):
-        """Redrive every failed job (of ``queue``); returns the redriven records."""
-        out = []
-        for rec in await self.store.query(status=FAILED, queue=queue, limit=None):
-            new, changed = await self.redrive(rec["id"])
-            if changed:
-                out.append(new)
-        return out
-
-    async def set_paused(self, queue, paused):
-        """Pause or resume ``queue`` (persisted); returns the paused names."""
-        check_name(queue, "queue")
-
-        def fn(tx):
-            names = list(tx.metas.get(PAUSED) or [])
-            if paused and queue not in names:
-                names.append(queue)
-            elif not paused and queue in names:
-                names.remove(queue)
-            else:
-                return names
-            tx.put_meta(PAUSED, names)
-            return names
-        return await self.store.atomic(fn, meta_keys=(PAUSED,))
-
-    async def paused(self):
-        """The set of paused queue names."""
-        return set(await self.store.meta_get(PAUSED) or [])
