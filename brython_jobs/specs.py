@@ -8,13 +8,15 @@ trip to IndexedDB (see ``records.check_payload``).
 """
 
 from .records import (
-    DEFAULT_QUEUE, ON_EXPIRE, check_name, check_number, check_payload, check_priority,
+    DEFAULT_QUEUE, MAX_SAFE_INT, ON_EXPIRE, check_name, check_number, check_payload,
+    check_priority,
 )
 
 
 def check_retries(retries):
-    if type(retries) is not int or retries < 0:
-        raise ValueError(f"retries must be an int >= 0, not {retries!r}")
+    # The attempt counter is a JS number in IndexedDB: keep 1 + retries exact.
+    if type(retries) is not int or retries < 0 or retries >= MAX_SAFE_INT:
+        raise ValueError(f"retries must be an int from 0 to 2**53 - 2, not {retries!r}")
 
 
 class Config:
@@ -72,7 +74,9 @@ def job_spec(name, payload=None, queue=None, priority=0, delay=None, run_at=None
         due = now + delay
     elif run_at is not None:
         due = run_at
-    check_number(due, "run_at")  # a finite delay added to now can still overflow
+    check_number(due, "run_at")  # finite parts can still add up to inf
+    if ttl is not None:
+        check_number(due + ttl, "run_at + ttl")
     return {
         "name": name, "payload": payload, "queue": queue, "priority": priority,
         "run_at": due, "ttl": ttl, "on_expire": on_expire, "max_attempts": 1 + retries,

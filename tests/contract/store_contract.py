@@ -650,6 +650,53 @@ async def check_malformed_index_keys_order_as_indexeddb(store, check):
     check(ov["heads"] == heads, f"overview heads {ov['heads']!r}")
 
 
+OLDER_FIELDS = ("owner", "ttl", "on_expire", "schedule", "trigger", "claim", "progress",
+                "result", "error", "key")
+
+
+async def check_records_of_an_older_version_read_with_defaults(store, check):
+    """A record written without the fields later versions added is read back, by every
+    read path, with their defaults (None; on_expire "fail"; claim 0)."""
+    older = job(1, run_at=100.0, ttl=20.0)
+    waiting = job(2, run_at=100.0)
+    for rec in (older, waiting):
+        for field in OLDER_FIELDS:
+            del rec[field]
+    older["key"] = "k"  # still findable by key
+    older["expires_at"] = 120.0
+    await put_all(store, [older, waiting])
+    want = job(1, run_at=100.0, ttl=20.0)
+    want["ttl"] = None
+    want["key"] = "k"
+    got = await store.get("job-0001")
+    check(got == want, f"get() gave {got!r}")
+    listed = await store.query(limit=None)
+    check(len(listed) == 2 and listed[0] == want, f"query() gave {listed!r}")
+    filtered = await store.query(queue="default", limit=None)
+    check(len(filtered) == 2 and filtered[0] == want, f"query(queue) gave {filtered!r}")
+    by_status = await store.query(status=PENDING, limit=None)
+    check(len(by_status) == 2 and by_status[0] == want, f"query(status) gave {by_status!r}")
+    late = await store.expiring(130.0)
+    check(late == [want], f"expiring() gave {late!r}")
+    seen = {}
+
+    def fn(tx):
+        seen["jobs"] = tx.jobs["job-0002"]
+        seen["key"] = tx.by_key["k"]
+    await store.atomic(fn, job_ids=["job-0002"], pending_keys=["k"])
+    check(seen["key"] == want, f"tx.by_key gave {seen['key']!r}")
+    check(seen["jobs"]["claim"] == 0 and seen["jobs"]["on_expire"] == "fail"
+          and seen["jobs"]["owner"] is None, f"tx.jobs gave {seen['jobs']!r}")
+    walked = []
+
+    def walk(tx, rec):
+        if rec is not None:
+            walked.append(rec)
+        return False
+    await store.walk_pending("default", walk)
+    check(len(walked) == 2 and walked[0] == want, f"the walk gave {walked!r}")
+
+
 CHECKS = [
     check_open_is_idempotent,
     check_put_and_get_round_trip,
@@ -677,6 +724,7 @@ CHECKS = [
     check_overview,
     check_query_and_keys_follow_id_order,
     check_malformed_index_keys_order_as_indexeddb,
+    check_records_of_an_older_version_read_with_defaults,
 ]
 
 

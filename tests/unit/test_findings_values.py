@@ -151,3 +151,14 @@ async def test_finding_10_one_bad_spec_writes_no_job_of_the_batch(engine, store,
         specs = [job_spec("a", now=clock()), job_spec("b", priority=math.inf, now=clock())]
         await engine.enqueue_many(specs)
     assert await store.query(limit=None) == []
+
+
+@pytest.mark.parametrize("options", [
+    {"retries": 2 ** 60}, {"delay": 1.7e308, "run_at": None}, {"run_at": 1.7e308, "ttl": 1.7e308},
+])
+def test_finding_10_values_that_add_up_beyond_a_js_number_are_refused(options):
+    """Given retries whose attempt count a JS number cannot hold exactly, or a due time or
+    expiry that overflows to inf although each part is finite,
+    When the request is validated, Then ValueError."""
+    with pytest.raises(ValueError):
+        job_spec("task", now=1.7e308 if "delay" in options else 0.0, **options)
