@@ -42,10 +42,11 @@ def _error(target, what):
     return storage_error(f"{what}: {err.name}: {err.message}", _error_name(target))
 
 
-def _thrown_name(exc):
-    """The DOMException name of a JS error raised synchronously into Python."""
+def thrown_name(exc):
+    """The DOMException name of a JS error raised synchronously into Python, when its
+    text names it (Brython does not always keep the name: then None)."""
     text = str(exc)
-    for name in UNAVAILABLE_NAMES + ("QuotaExceededError", "NotFoundError",
+    for name in UNAVAILABLE_NAMES + ("QuotaExceededError", "NotFoundError", "DataError",
                                      "TransactionInactiveError", "DataCloneError"):
         if name in text:
             return name
@@ -128,7 +129,7 @@ async def open_db(name, version, upgrade, on_versionchange=None, on_blocked=None
         try:
             req = factory.open(name, version)
         except Exception as exc:  # thrown at once, e.g. SecurityError in an opaque origin
-            reject(StorageUnavailable(f"cannot open {name}: {exc}", _thrown_name(exc)))
+            reject(StorageUnavailable(f"cannot open {name}: {exc}", thrown_name(exc)))
             return
 
         def upgrading(ev):

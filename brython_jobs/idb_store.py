@@ -88,13 +88,19 @@ class IndexedDBStore(Store):
     def _tx(self, mode, stores=BOTH):
         if self.db is None:
             raise idb.StorageError(f"{self.db_name} is not open")
-        return self.db.transaction(stores, mode)
+        try:
+            return self.db.transaction(stores, mode)
+        except Exception as exc:  # e.g. InvalidStateError: the connection is closing
+            raise idb.storage_error(f"{self.db_name}: cannot begin a transaction: {exc}",
+                                    idb.thrown_name(exc))
 
-    @staticmethod
-    def _convert(txo):
+    def _convert(self, txo):
         """Every value the transaction writes, converted to JS before the first put."""
         puts = []
         for rec in txo.final_puts():
+            if type(rec.get("id")) is not str:  # put() would throw DataError midway
+                raise idb.StorageError(f"{self.db_name}: write refused: id "
+                                       f"{rec.get('id')!r} is not a valid key", "DataError")
             puts.append(to_js(rec))
         metas = []
         for key in txo.meta_puts:
@@ -102,8 +108,17 @@ class IndexedDBStore(Store):
             metas.append((key, None if value is None else to_js(value)))
         return puts, metas
 
+    def _write(self, tx, jobs, meta, txo, converted):
+        try:
+            self._issue(jobs, meta, txo, converted)
+        except Exception as exc:
+            # A put that throws (an invalid key...) must not let the earlier ones commit.
+            tx.abort()
+            raise idb.storage_error(f"{self.db_name}: write refused: {exc}",
+                                    idb.thrown_name(exc))
+
     @staticmethod
-    def _write(jobs, meta, txo, converted):
+    def _issue(jobs, meta, txo, converted):
         for value in converted[0]:
             jobs.put(value)
         for job_id in txo.deletes:
@@ -161,7 +176,7 @@ class IndexedDBStore(Store):
         except BaseException:
             tx.abort()  # reads only so far; abort so nothing half-done can commit
             raise
-        self._write(jobs, meta, txo, converted)
+        self._write(tx, jobs, meta, txo, converted)
         await idb.done(tx)
         return result
 
@@ -187,7 +202,7 @@ class IndexedDBStore(Store):
         except BaseException:
             tx.abort()
             raise
-        self._write(jobs, meta, txo, converted)
+        self._write(tx, jobs, meta, txo, converted)
         await idb.done(tx)
         return result
 

@@ -12,6 +12,7 @@ not None, a bool or a dict), and keys compare numbers < strings < arrays
 (``records.upgrade``).
 """
 
+from .errors import StorageError
 from .records import PENDING, STATUSES, upgrade
 from .store import Store, Tx
 
@@ -111,7 +112,12 @@ class MemoryStore(Store):
         return out
 
     def _commit(self, tx):
-        # Like IndexedDB, writes happen only after fn returned without raising.
+        # Like IndexedDB, writes happen only after fn returned without raising, and a
+        # record IndexedDB would refuse (its id is not a valid key) writes nothing.
+        for rec in tx.final_puts():
+            if type(rec.get("id")) is not str:
+                raise StorageError(f"write refused: id {rec.get('id')!r} is not a valid "
+                                   "key", "DataError")
         for rec in tx.final_puts():
             self.jobs[rec["id"]] = clone(rec)
         for job_id in tx.deletes:

@@ -15,6 +15,7 @@ does not depend on the engine. Their ids sort in ``seq`` order, as real job ids 
 creation order (a store may list by id).
 """
 
+from brython_jobs.errors import StorageError
 from brython_jobs.records import (
     CANCELLED, COMPLETED, FAILED, PENDING, PROCESSING, STATUSES, new_record, touch,
 )
@@ -697,6 +698,33 @@ async def check_records_of_an_older_version_read_with_defaults(store, check):
     check(len(walked) == 2 and walked[0] == want, f"the walk gave {walked!r}")
 
 
+async def check_a_refused_record_writes_nothing(store, check):
+    """When the store refuses one record of a transaction (its id is not a valid key),
+    it raises StorageError (name "DataError") and writes none of the transaction, not
+    even the records put before it."""
+    await put_all(store, [job(1, payload="keep")], {"m": 1})
+    before = await snapshot(store)
+
+    def fn(tx):
+        changed = dict(tx.jobs["job-0001"])
+        changed["payload"] = "lost"
+        tx.put(changed)
+        tx.put(job(2))
+        tx.put_meta("m", 2)
+        bad = job(3)
+        bad["id"] = None
+        tx.put(bad)
+    raised = None
+    try:
+        await store.atomic(fn, job_ids=["job-0001"])
+    except StorageError as exc:
+        raised = exc
+    check(raised is not None, "a refused record raises StorageError")
+    check(raised is None or raised.name == "DataError", f"error name {raised and raised.name!r}")
+    after = await snapshot(store)
+    check(after == before, f"a refused transaction changed the store: {after!r}")
+
+
 CHECKS = [
     check_open_is_idempotent,
     check_put_and_get_round_trip,
@@ -725,6 +753,7 @@ CHECKS = [
     check_query_and_keys_follow_id_order,
     check_malformed_index_keys_order_as_indexeddb,
     check_records_of_an_older_version_read_with_defaults,
+    check_a_refused_record_writes_nothing,
 ]
 
 
