@@ -4,7 +4,7 @@ and writes it back; a cancelled recurring run puts the schedule's next run."""
 
 from . import transitions as tr
 from .metas import PAUSED, run_key
-from .records import CANCELLED, FAILED, check_name
+from .records import CANCELLED, CORRUPT, FAILED, check_name
 
 
 class Control:
@@ -44,9 +44,14 @@ class Control:
         return await self._control(job_id, tr.redrive)
 
     async def redrive_failed(self, queue=None):
-        """Redrive every failed job (of ``queue``); returns the redriven records."""
+        """Redrive every failed job (of ``queue``) but those set aside as ``corrupt`` (they
+        cannot run: redrive them one by one once repaired); returns the redriven
+        records."""
         out = []
         for rec in await self.store.query(status=FAILED, queue=queue, limit=None):
+            err = rec.get("error")
+            if type(err) is dict and err.get("code") == CORRUPT:
+                continue
             new, changed = await self.redrive(rec["id"])
             if changed:
                 out.append(new)

@@ -19,7 +19,7 @@ is written.
 from .errors import StaleWrite  # noqa: F401  (re-exported under its old home)
 from .records import (
     PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED, FINISHED, EXPIRED, CANCELLED_CODE,
-    INTERRUPTED, CORRUPT, error, touch,
+    INTERRUPTED, CORRUPT, error, is_number, touch,
 )
 
 
@@ -145,7 +145,8 @@ def redrive(rec, now):
     out["error"] = None
     out["owner"] = None
     ttl = rec.get("ttl")
-    out["expires_at"] = None if ttl is None else now + ttl
+    # (a malformed ttl, on a record once set aside as corrupt, gives no expiry)
+    out["expires_at"] = now + ttl if is_number(ttl) else None
     return touch(out)
 
 

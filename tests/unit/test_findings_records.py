@@ -184,3 +184,34 @@ async def test_finding_14_a_debounced_call_never_joins_an_expired_job(engine, st
                                          T0 + 10, T0 + 10, 2.0, None)
     assert created and rec["id"] != first["id"] and rec["payload"] == 2
     assert (await store.get(first["id"]))["error"]["code"] == "expired"
+
+
+async def test_finding_11_redrive_failed_leaves_records_set_aside_as_corrupt(
+        engine, enqueue, store):
+    """Given a failed job and a record set aside as corrupt (its ttl is malformed too),
+    When every failed job is redriven, Then the failed one is pending again, and the
+    corrupt one stays failed (it cannot run) without stopping the others."""
+    bad = await enqueue("bad", queue="q")
+    good = await enqueue("good", retries=0)
+    corrupt(store, bad["id"], "run_at", "soon")
+    corrupt(store, bad["id"], "ttl", "long")
+    epoch = await lead(engine)
+    await engine.claim_next("q", epoch)  # sets it aside
+    held, _ = await engine.claim_next("default", epoch)
+    await engine.fail(held, epoch, "handler_error", "boom")
+    redriven = await engine.redrive_failed()
+    assert [r["id"] for r in redriven] == [good["id"]]
+    assert (await store.get(bad["id"]))["error"]["code"] == CORRUPT
+
+
+async def test_a_corrupt_record_can_still_be_redriven_by_id(engine, enqueue, store):
+    """Given a record set aside as corrupt whose ttl is malformed too,
+    When it is redriven by id (someone repaired it), Then it is pending, with no
+    expiry rather than a crash."""
+    bad = await enqueue("bad")
+    corrupt(store, bad["id"], "run_at", "soon")
+    corrupt(store, bad["id"], "ttl", "long")
+    epoch = await lead(engine)
+    await engine.claim_next("default", epoch)
+    rec, changed = await engine.redrive(bad["id"])
+    assert changed and rec["status"] == "pending" and rec["expires_at"] is None
