@@ -17,6 +17,7 @@ creation order (a store may list by id).
 
 from brython_jobs.errors import StorageError
 from brython_jobs.records import (
+    MAX_DEPTH, MAX_SAFE_INT, check_payload,
     CANCELLED, COMPLETED, FAILED, PENDING, PROCESSING, STATUSES, new_record, touch,
 )
 
@@ -725,6 +726,24 @@ async def check_a_refused_record_writes_nothing(store, check):
     check(after == before, f"a refused transaction changed the store: {after!r}")
 
 
+async def check_values_at_the_limits_round_trip(store, check):
+    """The largest values check_payload accepts come back exactly: ints at +-(2**53 - 1),
+    tiny and huge finite floats, and data nested MAX_DEPTH levels."""
+    deep = "bottom"
+    level = 0
+    while level < MAX_DEPTH - 1:  # the payload dict itself is the first level
+        deep = [deep] if level % 2 else {"d": deep}
+        level += 1
+    payload = {"big": MAX_SAFE_INT, "small": -MAX_SAFE_INT, "huge": 1.7e308,
+               "tiny": 5e-324, "deep": deep}
+    check_payload(payload)
+    rec = job(1, payload=payload, priority=-MAX_SAFE_INT)
+    await put_all(store, [rec], {"m": payload})
+    got = await store.get("job-0001")
+    check(got == rec, "a record at the value limits did not round-trip")
+    check(await store.meta_get("m") == payload, "a meta value at the limits did not")
+
+
 CHECKS = [
     check_open_is_idempotent,
     check_put_and_get_round_trip,
@@ -754,6 +773,7 @@ CHECKS = [
     check_malformed_index_keys_order_as_indexeddb,
     check_records_of_an_older_version_read_with_defaults,
     check_a_refused_record_writes_nothing,
+    check_values_at_the_limits_round_trip,
 ]
 
 
