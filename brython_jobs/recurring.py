@@ -128,18 +128,27 @@ class Recurring:
         return created
 
     async def _legacy_runs(self, schedules):
-        """{schedule key: [job ids]} of the processing runs of schedules written by an
-        older version (no ``run`` field): their transaction re-reads these."""
+        """{schedule key: [job ids]} of the pending and processing runs of schedules
+        written by an older version (no ``run`` field): their deciding transaction
+        re-reads these, so a run claimed meanwhile is seen as running."""
         found = {}
-        old = False
+        old = []
         for mkey in schedules:
-            if type(schedules[mkey]) is dict and schedules[mkey].get("run") is None:
-                old = True
+            sched = schedules[mkey]
+            if type(sched) is dict and sched.get("run") is None \
+                    and type(sched.get("key")) is str:
+                old.append(sched["key"])
         if not old:
             return found
         for rec in await self.store.query(status=PROCESSING, limit=None):
-            if rec.get("schedule"):
+            if rec.get("schedule") in old:
                 found.setdefault(rec["schedule"], []).append(rec["id"])
+        for skey in old:
+            rkey = run_key(skey)
+            run = await self.store.atomic(lambda tx, rkey=rkey: tx.by_key.get(rkey),
+                                          pending_keys=(rkey,))
+            if run is not None:
+                found.setdefault(skey, []).append(run["id"])
         return found
 
     async def _ensure_one(self, epoch, skey, seen_run, ids):

@@ -79,14 +79,16 @@ async def test_each_claim_gets_a_new_token(engine, enqueue):
 # -- finding 16 -------------------------------------------------------------------------
 
 class RacingStore(MemoryStore):
-    """A MemoryStore that runs ``before_atomic()`` (once) just before an atomic
-    transaction begins: another task's write that lands between a check and a write."""
+    """A MemoryStore that runs ``before_atomic()`` (once) just before the first atomic
+    transaction that reads the meta key ``watch`` begins: another task's write that
+    lands between a check and the write that depends on it."""
 
     before_atomic = None
+    watch = SCHEDULE + "sync"
 
     async def atomic(self, fn, job_ids=(), meta_keys=(), pending_keys=()):
         hook = self.before_atomic
-        if hook is not None:
+        if hook is not None and self.watch in meta_keys:
             self.before_atomic = None
             await hook()
         return await MemoryStore.atomic(self, fn, job_ids, meta_keys, pending_keys)
@@ -127,3 +129,24 @@ async def test_finding_16_ensure_schedules_decides_inside_its_transaction(clock,
     jobs = await store.query(limit=None)
     assert [r["status"] for r in jobs] == ["processing"]
     assert (await store.meta_get(SCHEDULE + "sync"))["key"] == "sync"
+
+
+async def test_finding_16_a_schedule_of_an_older_version_is_not_doubled_either(
+        clock, rand, new_id):
+    """Given a schedule written by an older version (it does not name its run), with its
+    run pending, When the leader claims that run just before ensure_schedules' deciding
+    transaction, Then no second run is added."""
+    store = RacingStore()
+    await store.open()
+    engine = Engine(store, clock, rand, new_id, Config())
+    await engine.every("sync", 60)
+    del store.meta[SCHEDULE + "sync"]["run"]  # as an older version stored it
+    epoch = await lead(engine)
+
+    async def claim_meanwhile():
+        claimed, _ = await engine.claim_next("default", epoch)
+        assert claimed is not None
+
+    store.before_atomic = claim_meanwhile
+    assert await engine.ensure_schedules(epoch) == []
+    assert [r["status"] for r in await store.query(limit=None)] == ["processing"]
