@@ -71,51 +71,67 @@ def is_number(value):
     return kind is float and value == value and value != _INF and value != -_INF
 
 
+def _path(node, where):
+    """The location of a stack node of ``check_payload``: ``payload['a'][0]``."""
+    labels = []
+    while node is not None:
+        if node[3] is not None:
+            labels.append(node[3])
+        node = node[2]
+    text = where
+    i = len(labels) - 1
+    while i >= 0:
+        text += f"[{labels[i]!r}]"
+        i -= 1
+    return text
+
+
 def check_payload(value, where="payload"):
     """Raise TypeError unless ``value`` is JSON-like data (dict with str keys, list, str,
     int, float, bool, None, nested) that IndexedDB keeps exactly: finite floats, ints
     within +-(2**53 - 1), at most ``MAX_DEPTH`` levels. Payloads are data, never code."""
     # An explicit stack, not recursion: a deep payload must give TypeError, not
-    # RecursionError (Brython's recursion limit is lower than CPython's).
-    stack = [(value, where, 0)]
+    # RecursionError (Brython's recursion limit is lower than CPython's). Each node is
+    # (value, depth, parent node, label); the location text is built only for an error.
+    stack = [(value, 0, None, None)]
     while stack:
-        item, path, depth = stack.pop()
+        node = stack.pop()
+        item = node[0]
         kind = type(item)
         if item is None or kind is str or kind is bool:
             continue
         if kind is int:
             if item > MAX_SAFE_INT or item < -MAX_SAFE_INT:
                 # (no digits in the message: printing a huge int is itself costly)
-                raise TypeError(f"{path} holds an int of {item.bit_length()} bits, which "
-                                "a JavaScript number cannot hold exactly (limit "
-                                "+-(2**53 - 1)); store it as a str")
+                raise TypeError(f"{_path(node, where)} holds an int of {item.bit_length()} "
+                                "bits, which a JavaScript number cannot hold exactly "
+                                "(limit +-(2**53 - 1)); store it as a str")
             continue
         if kind is float:
             if item != item or item == _INF or item == -_INF:
-                raise TypeError(f"{path} holds {item!r}, which JSON cannot represent")
+                raise TypeError(f"{_path(node, where)} holds {item!r}, which JSON cannot "
+                                "represent")
             continue
         if kind is list or kind is dict:
+            depth = node[1]
             if depth >= MAX_DEPTH:
-                raise TypeError(f"{path} is nested too deep: more than {MAX_DEPTH} levels "
-                                "of lists and dicts")
+                raise TypeError(f"{_path(node, where)} is nested too deep: more than "
+                                f"{MAX_DEPTH} levels of lists and dicts")
+            depth += 1
             if kind is list:
                 i = len(item) - 1
                 while i >= 0:
-                    stack.append((item[i], f"{path}[{i}]", depth + 1))
+                    stack.append((item[i], depth, node, i))
                     i -= 1
                 continue
-            keys = list(item)
-            i = len(keys) - 1
-            while i >= 0:
-                k = keys[i]
+            for k in item:
                 if type(k) is not str:
-                    raise TypeError(f"{path} has a key {k!r} of type {type(k).__name__}; "
-                                    "keys must be str")
-                stack.append((item[k], f"{path}[{k!r}]", depth + 1))
-                i -= 1
+                    raise TypeError(f"{_path(node, where)} has a key {k!r} of type "
+                                    f"{type(k).__name__}; keys must be str")
+                stack.append((item[k], depth, node, k))
             continue
-        raise TypeError(f"{path} holds a {kind.__name__}; only dict, list, str, int, "
-                        "float, bool and None are allowed")
+        raise TypeError(f"{_path(node, where)} holds a {kind.__name__}; only dict, list, "
+                        "str, int, float, bool and None are allowed")
 
 
 def check_name(value, what):
