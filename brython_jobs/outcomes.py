@@ -10,12 +10,12 @@ leaving it ``processing`` under a live leader that will never finish it.
 
 from .errors import Fenced, StaleWrite, StorageFull
 from .records import (
-    PENDING, HANDLER_ERROR, TIMEOUT, NO_HANDLER, check_name, check_number, check_payload,
+    PENDING, HANDLER_ERROR, TIMEOUT, NO_HANDLER, STORAGE_FULL, check_name, check_number,
+    check_payload,
 )
 from .runtime import later, sleep
 
 WRITE_TRIES = 4
-STORAGE_FULL = "storage_full"
 
 
 class Handler:
