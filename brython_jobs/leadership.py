@@ -321,6 +321,12 @@ class Leadership:
         if mono - obs["since"] > limit and self._rt.visible() \
                 and await self._rt.locks.held(self.lock_name) \
                 and self._obs is obs and self.epoch is None and self.active:
-            self._rt.warn(f"leader silent for more than {limit}s; taking over")
             self._obs = None
-            self._request(steal=True)
+            try:
+                # One thief only: the first follower to claim this silence in the store.
+                won = await self._engine.claim_takeover(token[0], token[1], self.tab_id)
+            except Exception:
+                return  # a store error: look again next time
+            if won and self.epoch is None and self.active and not self._frozen:
+                self._rt.warn(f"leader silent for more than {limit}s; taking over")
+                self._request(steal=True)
