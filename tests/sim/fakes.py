@@ -102,6 +102,14 @@ class SimRuntime(Runtime):
         if handle is not None:
             handle.cancelled = True
 
+    def call_soon(self, fn):
+        def run():
+            try:
+                fn()
+            except Exception as exc:
+                self.report("microtask", exc)
+        self.sched.micro(self.ctx, run)
+
     def spawn(self, coro, where):
         Task(self.sched, self.ctx, coro, where, self.report)
 
