@@ -19,26 +19,38 @@ def _alive(world):
     return [t for t in world.tabs if t.ctx.alive]
 
 
+def leader_tab(world):
+    leader = world.memory.meta.get("leader") or {}
+    for tab in world.tabs:
+        if tab.ctx.alive and tab.jobs.tab_id == leader.get("tab"):
+            return tab
+    return None
+
+
 def act(world):
     """One action, chosen by weight among those that make sense now."""
     r = world.rng
     roll = r.random() * 100
     alive = _alive(world)
+    tab = r.choice(alive) if alive else None
     if roll < 4 and len(world.tabs) < world.settings.max_tabs:
         world.open_tab()
     elif roll < 7 and len(alive) > 1:
-        close(world, r.choice(alive), crash=False)
+        close(world, tab, crash=False)
     elif roll < 9 and len(alive) > 1:
-        close(world, r.choice(alive), crash=True)
-    elif roll < 13:
-        tab = r.choice(alive) if alive else None
-        if tab is not None:
-            (thaw if tab.ctx.frozen else freeze)(world, tab)
-    elif roll < 18:
-        tab = r.choice(alive) if alive else None
-        if tab is not None and not tab.ctx.frozen:
-            (show if tab.ctx.hidden else hide)(world, tab)
-    elif roll < 20:
+        close(world, tab, crash=True)
+    elif roll < 12 and tab is not None:
+        (thaw if tab.ctx.frozen else freeze)(world, tab)
+    elif roll < 15:
+        # The leader goes to the background and freezes, often while running a job.
+        lead = leader_tab(world)
+        if lead is not None and not lead.ctx.frozen and len(alive) > 1:
+            freeze(world, lead)
+        elif tab is not None and tab.ctx.frozen:
+            thaw(world, tab)
+    elif roll < 20 and tab is not None and not tab.ctx.frozen:
+        (show if tab.ctx.hidden else hide)(world, tab)
+    elif roll < 22:
         delta = r.choice([-3600.0, -30.0, -4.0, 4.0, 30.0, 3600.0])
         world.origin.step_clock(delta)
         world.trace.add("world", "clock step", f"{delta:+.0f}s")
@@ -58,11 +70,23 @@ def tab_action(world, roll):
     elif roll < 60:
         specs = [job(world, queue="b"), job(world, queue="b", delay=3600.0)]
         user(world, tab, "enqueue_many", lambda: tab.jobs.enqueue_many(specs), specs)
-    elif roll < 66:
+    elif roll < 63:
         ids = [i for i in world.known if i not in world.checker.purged]
         if ids:
             job_id = r.choice(ids[-12:])
             user(world, tab, "cancel", lambda: tab.jobs.cancel(job_id), job_id)
+    elif roll < 66:
+        # Cancel a running job and redrive it at once: the leader may claim it again
+        # while the cancelled attempt's handler still runs.
+        running = [rec["id"] for rec in world.memory.jobs.values()
+                   if rec["status"] == "processing"]
+        if running:
+            job_id = r.choice(running)
+
+            async def cancel_redrive():
+                await tab.jobs.cancel(job_id)
+                return await tab.jobs.redrive(job_id)
+            user(world, tab, "cancel+redrive", cancel_redrive, job_id)
     elif roll < 71:
         done = [rec["id"] for rec in world.memory.jobs.values()
                 if rec["status"] in ("failed", "cancelled")]
@@ -131,7 +155,8 @@ def user(world, tab, what, call, detail):
             world.trace.add(tab.name, what + " failed", str(exc))
             return
         except KeyError:
-            if what in ("cancel", "redrive", "get") and detail in world.checker.purged:
+            if what in ("cancel", "redrive", "get", "cancel+redrive") \
+                    and detail in world.checker.purged:
                 return
             raise
         if what in ("enqueue", "enqueue_many"):

@@ -126,11 +126,14 @@ class Checker:
                     self.fail("no job lost", f"{tab.name} {op} deleted {job_id} while "
                                              f"{old['status']}")
                 self.purged.add(job_id)
+        changes = []
         for job_id in jobs:
             new = jobs[job_id]
             old = jobs_before.get(job_id)
             if old is new:
                 continue
+            changes.append(f"{job_id[-6:]} {old['status'] if old else 'new'}->"
+                           f"{new['status']}")
             if new["attempts"] > new["max_attempts"]:
                 self.fail("attempts never above max_attempts",
                           f"{tab.name} stored {job_id} with attempts {new['attempts']} "
@@ -138,6 +141,8 @@ class Checker:
             if old is None:
                 continue
             self._transition(tab, op, writer, leader, old, new)
+        metas = [k for k in store.meta if store.meta[k] is not meta_before.get(k)]
+        self.world.trace.add(tab.name, "commit " + op, ", ".join(changes + metas))
 
     def _transition(self, tab, op, writer, leader, old, new):
         was, now_status = old["status"], new["status"]

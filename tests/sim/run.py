@@ -73,7 +73,14 @@ def summary(total, seconds):
              f"faults injected: {faults}",
              f"invariant checks: {total['checks']}, steps: {total['steps']}, "
              f"actions: {total['actions']}, {seconds:.1f}s"]
-    for seed, invariant, detail in total["failed"][:20]:
+    by = {}
+    for seed, invariant, _detail in total["failed"]:
+        by.setdefault(invariant, []).append(seed)
+    for invariant in sorted(by, key=lambda k: -len(by[k])):
+        seeds = by[invariant]
+        lines.append(f"  {len(seeds):5d} x {invariant}: seeds "
+                     + ", ".join(str(s) for s in seeds[:8]) + (" ..." if len(seeds) > 8 else ""))
+    for seed, invariant, detail in total["failed"][:10]:
         lines.append(f"FAILED seed {seed}: {invariant}: {detail}\n"
                      f"  replay: python -m tests.sim --seed {seed} --trace")
     return "\n".join(lines)
