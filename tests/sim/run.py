@@ -12,6 +12,7 @@ replays exactly in another process.
 
 import argparse
 import os
+import resource
 import sys
 import time
 
@@ -67,12 +68,20 @@ def run_many(start, count, duration, procs):
     return total
 
 
-def summary(total, seconds):
+def cpu_seconds():
+    """CPU time of this process and its finished children (the pool's workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def summary(total, seconds, show=10, cpu=None):
     faults = ", ".join(f"{k} {v}" for k, v in sorted(total["faults"].items()))
     lines = [f"seeds run: {total['seeds']}, failed: {len(total['failed'])}",
              f"faults injected: {faults}",
              f"invariant checks: {total['checks']}, steps: {total['steps']}, "
-             f"actions: {total['actions']}, {seconds:.1f}s"]
+             f"actions: {total['actions']}, {seconds:.1f}s"
+             + ("" if cpu is None else f" (cpu {cpu:.1f}s)")]
     by = {}
     for seed, invariant, _detail in total["failed"]:
         by.setdefault(invariant, []).append(seed)
@@ -80,7 +89,7 @@ def summary(total, seconds):
         seeds = by[invariant]
         lines.append(f"  {len(seeds):5d} x {invariant}: seeds "
                      + ", ".join(str(s) for s in seeds[:8]) + (" ..." if len(seeds) > 8 else ""))
-    for seed, invariant, detail in total["failed"][:10]:
+    for seed, invariant, detail in total["failed"][:show]:
         lines.append(f"FAILED seed {seed}: {invariant}: {detail}\n"
                      f"  replay: python -m tests.sim --seed {seed} --trace")
     return "\n".join(lines)
@@ -99,6 +108,7 @@ def main(argv=None):
     parser.add_argument("--duration", type=float, default=None,
                         help="virtual seconds of actions per run")
     parser.add_argument("--procs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--show", type=int, default=10, help="failing seeds to detail")
     args = parser.parse_args(argv)
     from .world import Settings, run_seed
     duration = args.duration if args.duration is not None else Settings().duration
@@ -107,6 +117,7 @@ def main(argv=None):
         print(res.describe(full_trace=args.trace))
         return 0 if res.ok else 1
     t0 = time.time()
+    c0 = cpu_seconds()
     total = run_many(args.start, args.seeds, duration, args.procs)
-    print(summary(total, time.time() - t0))
+    print(summary(total, time.time() - t0, args.show, cpu_seconds() - c0))
     return 1 if total["failed"] else 0

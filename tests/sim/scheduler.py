@@ -158,6 +158,7 @@ class Scheduler:
 
     def step(self):
         """Run the next macrotask and its microtasks. False when nothing is queued."""
+        self._drain()   # work queued from outside any event (a test, the world) runs now
         while self._heap:
             time, _seq, gen, ev = heapq.heappop(self._heap)
             if ev.cancelled or gen != ev.gen:
@@ -175,6 +176,8 @@ class Scheduler:
         return False
 
     def next_time(self):
+        if self._micro:
+            return self.time
         while self._heap and (self._heap[0][3].cancelled
                               or self._heap[0][2] != self._heap[0][3].gen):
             heapq.heappop(self._heap)

@@ -27,8 +27,11 @@ class Settings:
     """``duration``: virtual seconds of actions; ``tabs``: (fewest, most) tabs at start;
     ``faults``: inject store faults; ``gap``: mean virtual seconds between actions."""
 
-    def __init__(self, duration=40.0, tabs=(3, 5), faults=True, gap=0.6, max_tabs=6):
+    def __init__(self, duration=80.0, tabs=(3, 5), faults=True, gap=0.6, max_tabs=6,
+                 script=None, config=None):
         self.duration = duration
+        self.script = script    # [(virtual time, fn(world))] instead of drawn actions
+        self.config = config    # JobQueue settings instead of drawn ones
         self.tabs = tabs
         self.faults = faults
         self.gap = gap
@@ -78,6 +81,8 @@ class World:
         self.expected_reports = 0
         self.quiet = False
         self.config = self._draw_config()
+        if self.settings.config:
+            self.config.update(self.settings.config)
         self.triggers = {"wait": self.rng.choice([0.5, 2.0]), "max_wait": 6.0,
                          "interval": self.rng.choice([3.0, 10.0])}
         self.liveness = 1.5 * self.config["leader_silence"] + 5.0
@@ -94,6 +99,8 @@ class World:
     def draw_rates(self):
         if not self.settings.faults:
             return {}
+        if type(self.settings.faults) is dict:
+            return dict(self.settings.faults)
         r = self.rng
         level = r.choice([0.0, 0.02, 0.08, 0.2])
         return {"transient": level, "full": level * r.random() / 2,
@@ -142,6 +149,13 @@ class World:
         actions.act(self)
         self.sched.later(self.rng.expovariate(1 / self.settings.gap), self.ctx, self._act)
 
+    def _scripted(self, fn):
+        def run():
+            if not self.checker.violations:
+                self.actions += 1
+                fn(self)
+        return run
+
     def _run_to(self, until):
         sched = self.sched
         while not self.checker.violations:
@@ -158,7 +172,11 @@ class World:
             count = self.rng.randint(*self.settings.tabs)
             for _ in range(count):
                 self.open_tab()
-            self.sched.later(0.5, self.ctx, self._act)
+            if self.settings.script is None:
+                self.sched.later(0.5, self.ctx, self._act)
+            else:
+                for when, fn in self.settings.script:
+                    self.sched.at(when, self.ctx, self._scripted(fn))
             self._run_to(self.settings.duration)
             if not self.checker.violations:
                 self._quiet()
