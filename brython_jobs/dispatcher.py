@@ -23,7 +23,7 @@ from .errors import Fenced, StaleWrite
 from .outcomes import AttemptRunner
 from .picking import plan
 from .records import Job, PENDING
-from .runtime import Signal
+from .runtime import Signal, later
 
 MAX_FAILURES = 6
 
@@ -149,12 +149,13 @@ class Dispatcher:
     async def _loop(self, epoch):
         ready = False
         need_pass = True
+        wake_at = None  # kept across heartbeat-only wake-ups, so a retry is not lost
         while self.epoch == epoch:
-            wake_at = self._wake_at
             try:
                 if not ready:
                     await self._start_up(epoch)
                     ready = True
+                    need_pass = True
                 if need_pass:
                     wake_at = await self._pass(epoch)
                 if await self._maybe_beat():
@@ -246,6 +247,8 @@ class Dispatcher:
             order.append((self._served.get(queue, -1), len(order), queue))
         order.sort()
         free = self._config.concurrency - len(self.running)
+        if self._leadership.draining():
+            free = 0  # handing over once the running jobs end: start nothing new
         claimed_any = False
         self._waiting = []
         for item in order:
@@ -310,6 +313,8 @@ class Dispatcher:
 
     async def _claim(self, queue, epoch):
         """Claim and start the next due job of ``queue``; True if one started."""
+        if self._leadership.draining():
+            return False  # handing over to a visible tab once the running jobs end
         claimed, gone = await self._engine.claim_next(queue, epoch)
         for rec in gone:
             self._emit(rec["status"], rec)
@@ -331,7 +336,7 @@ class Dispatcher:
         try:
             while self.epoch == epoch:
                 # Hand the slot over when other queues wait for one (round robin).
-                claim_next = not self._waiting
+                claim_next = not self._waiting and not self._leadership.draining()
                 nxt = await self._attempts.run(current, epoch, claim_next)
                 self._tick += 1
                 self._served[queue] = self._tick
@@ -358,3 +363,60 @@ class Dispatcher:
             return None
         self._emit("progress", rec)
         return rec
+
+
+class LeaderAlarm:
+    """A visible follower's alarm clock for a hidden leader (pure).
+
+    A hidden page's timers may wake once a minute, but its message handlers run at once:
+    so a visible follower keeps the due times it learns from job events and, while the
+    leader is hidden, posts ``wake`` when one comes, and the leader passes at once.
+    ``should_wake()`` says whether to (this tab follows, is visible, the leader hidden);
+    ``wake()`` posts the message.
+    """
+
+    LIMIT = 64  # due times kept; the leader's own (late) timer covers the rest
+
+    def __init__(self, runtime, should_wake, wake):
+        self._rt = runtime
+        self._should_wake = should_wake
+        self._wake = wake
+        self._times = []
+        self._timer = None
+
+    def note(self, rec):
+        """A job event seen in this tab: remember when the job is due (or expires)."""
+        if rec.get("status") != PENDING:
+            return
+        now = self._rt.now()
+        for t in (rec.get("run_at"), rec.get("expires_at")):
+            if type(t) in (int, float) and t > now and t not in self._times:
+                self._times.append(t)
+        self._times.sort()
+        del self._times[self.LIMIT:]
+        self._arm()
+
+    def _arm(self):
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._times:
+            self._timer = later(self._rt, max(0.0, self._times[0] - self._rt.now()) + 0.002,
+                                self._ring)
+
+    def _ring(self):
+        self._timer = None
+        now = self._rt.now()
+        rang = False
+        while self._times and self._times[0] <= now:
+            self._times.pop(0)
+            rang = True
+        if rang and self._should_wake():
+            self._wake()
+        self._arm()
+
+    def stop(self):
+        self._times = []
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

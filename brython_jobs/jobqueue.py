@@ -10,7 +10,7 @@ leadership: it validates input, keeps the callbacks and turns calls into core ca
 """
 
 from .bus import Bus
-from .dispatcher import Dispatcher
+from .dispatcher import Dispatcher, LeaderAlarm
 from .engine import Config, Engine, job_spec
 from .events import Events, JOB_EVENTS
 from .leadership import Leadership
@@ -62,10 +62,14 @@ class JobQueue:
         self._leadership = Leadership(
             runtime, self.engine, "brython_jobs." + name + ".leader", self.tab_id,
             leader_silence, self._leadership_changed,
-            idle=lambda: not self._dispatcher.running, ask_handover=self._ask_handover)
+            idle=lambda: not self._dispatcher.running,
+            ask_handover=lambda epoch: self._post("handover", {"epoch": epoch}),
+            ping=lambda epoch: self._post("ping", {"epoch": epoch}),
+            pong=lambda epoch: self._post("pong", {"epoch": epoch}))
         self._dispatcher = Dispatcher(runtime, self.engine, store, self.config,
                                       self._handlers, self._emit, self._leadership,
                                       self._worker_pool)
+        self._alarm = LeaderAlarm(runtime, self._alarm_due, self._changed)
 
     # -- registration ----------------------------------------------------------------
     def handler(self, name, queue=None, retries=None, timeout=None, backoff=None,
@@ -135,6 +139,7 @@ class JobQueue:
     def _leadership_changed(self, epoch):
         if epoch is not None:
             self.is_leader = True
+            self._alarm.stop()
             self._dispatcher.start(epoch)
             self._emit_local("leader", True)
             return
@@ -146,9 +151,9 @@ class JobQueue:
         if was:
             self._emit_local("leader", False)
 
-    def _ask_handover(self, epoch):
+    def _post(self, kind, data=None):
         if self._bus is not None:
-            self._bus.post("handover", {"epoch": epoch})
+            self._bus.post(kind, data)
 
     def _worker_pool(self, create=True):
         if self._workers is None and create:
@@ -167,12 +172,19 @@ class JobQueue:
         self._events.fire(event, value)
 
     def _react(self, event, rec):
-        # The leader's dispatcher follows job events from every tab.
+        # The leader's dispatcher follows job events from every tab; a follower keeps
+        # their due times to wake a hidden leader.
         if self.is_leader:
             if event == "cancelled":
                 self._dispatcher.cancelled(rec["id"])
             elif event == "enqueued":
                 self._dispatcher.hint(rec)
+        else:
+            self._alarm.note(rec)
+
+    def _alarm_due(self):
+        return not self.is_leader and self._leadership.leader_hidden \
+            and self.runtime.visible()
 
     def _on_message(self, message):
         kind = message["type"]
@@ -187,13 +199,17 @@ class JobQueue:
             self._dispatcher.wake()
         elif kind == "handover":
             self._leadership.handover_requested(message["data"]["epoch"])
+        elif kind == "ping":
+            self._leadership.pinged(message["data"]["epoch"])
+        elif kind == "pong":
+            self._leadership.ponged(message["data"]["epoch"])
 
     def _changed(self):
         """After a write from this tab that the leader must see."""
         if self.is_leader:
             self._dispatcher.wake()
-        elif self._bus is not None:
-            self._bus.post("wake")
+        else:
+            self._post("wake")
 
     # -- enqueue ---------------------------------------------------------------------
     def _spec(self, name, payload=None, queue=None, priority=0, delay=None, run_at=None,
