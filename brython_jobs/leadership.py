@@ -267,13 +267,6 @@ class Leadership:
             self._handover = True
             self.maybe_hand_over()
 
-    def draining(self):
-        """True while this hidden leader waits for its running jobs to end before it
-        hands over: it starts no new job meanwhile."""
-        if self._handover and self._rt.visible():
-            self._handover = False  # visible again: keep leading
-        return self._handover and self.epoch is not None
-
     def maybe_hand_over(self):
         """Yield leadership if a visible tab asked for it, this page is still hidden and
         no job runs here (so no attempt is interrupted). The dispatcher calls this when
