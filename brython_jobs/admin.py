@@ -202,3 +202,43 @@ class Admin:
             tx.put(new)
             return new, True
         return await self.store.atomic(fn, job_ids=(job_id,))
+
+
+# -- pure formatting the inspector uses (here so it is tested under CPython) ------------
+def relative(t, now):
+    """``"in 5 s"``, ``"3 min ago"``, ``"2 h ago"``, ``"now"``; ``""`` for None."""
+    if t is None:
+        return ""
+    d = t - now
+    ahead = d > 0
+    d = abs(d)
+    if d < 1:
+        return "now"
+    if d < 90:
+        text = f"{int(d)} s"
+    elif d < 5400:
+        text = f"{int(d / 60)} min"
+    elif d < 172800:
+        text = f"{int(d / 3600)} h"
+    else:
+        text = f"{int(d / 86400)} d"
+    return "in " + text if ahead else text + " ago"
+
+
+def duration(seconds):
+    """``"90 s"``, ``"10 min"``, ``"1.5 h"``, ``"2 d"`` for an interval."""
+    if seconds < 120:
+        return f"{seconds:g} s"
+    if seconds < 5400:
+        return f"{seconds / 60:g} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:g} h"
+    return f"{seconds / 86400:g} d"
+
+
+def preview(text, limit):
+    """``(shown, hidden)``: the first ``limit`` characters of ``text`` and how many more
+    there are (0: nothing is hidden)."""
+    if len(text) <= limit:
+        return text, 0
+    return text[:limit], len(text) - limit

@@ -257,3 +257,25 @@ async def test_leader_info_reports_state_age_and_role(admin, engine, clock):
     await engine.resign(epoch)
     got = await admin.leader_info("tab-1", True, 10.0)
     assert got["state"] == "resigned" and got["role"] == "leader" and got["heartbeat_age"] is None
+
+
+# -- formatting -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("t,now,text", [
+    (None, 0, ""), (100.4, 100.0, "now"), (105, 100, "in 5 s"), (10, 100, "1 min ago"),
+    (100 - 600, 100, "10 min ago"), (100 + 7200, 100, "in 2 h"), (0, 86400 * 3, "3 d ago"),
+])
+def test_relative_times_read_as_people_say_them(t, now, text):
+    """Given an instant and now, Then the relative text is as expected."""
+    from brython_jobs.admin import relative
+    assert relative(t, now) == text
+
+
+def test_preview_truncates_and_says_how_much_is_hidden():
+    """Given a long text, Then the preview is its first characters and the hidden count;
+    a short text is shown whole."""
+    from brython_jobs.admin import duration, preview
+    assert preview("abcdef", 4) == ("abcd", 2)
+    assert preview("abc", 4) == ("abc", 0)
+    assert (duration(90), duration(600), duration(5400), duration(86400 * 2)) == \
+        ("90 s", "10 min", "1.5 h", "2 d")
