@@ -17,7 +17,7 @@ OUTCOMES = (("completed", "#389e0d"), ("failed", "#cf1322"), ("cancelled", "#8c8
 
 CSS = """
 .bji { font: inherit; color: inherit; line-height: 1.35; }
-.bji section { margin: 0 0 1rem; }
+.bji section { margin: 0 0 1rem; border: none; padding: 0; border-radius: 0; }
 .bji h3 { font-size: 1em; margin: 0.6rem 0 0.3rem; }
 .bji table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
 .bji th, .bji td { text-align: left; padding: 0.2rem 0.4rem; border-bottom: 1px solid #e5e5e5;

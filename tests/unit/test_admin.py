@@ -279,3 +279,40 @@ def test_preview_truncates_and_says_how_much_is_hidden():
     assert preview("abc", 4) == ("abc", 0)
     assert (duration(90), duration(600), duration(5400), duration(86400 * 2)) == \
         ("90 s", "10 min", "1.5 h", "2 d")
+
+
+# -- the demo's text method (www/tfidf.py, pure) ------------------------------------------
+
+def tfidf():
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "www", "tfidf.py")
+    spec = importlib.util.spec_from_file_location("demo_tfidf", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tfidf_ranks_lessons_sharing_rare_words_first():
+    """Given three lessons, When a new lesson's text shares a rare word with one and only
+    common words with the others, Then that one ranks first; vectors are unit length."""
+    tf = tfidf()
+    index = tf.build([{"id": 1, "text": "Fractions with pizza slices"},
+                      {"id": 2, "text": "Poetry reading: sonnets"},
+                      {"id": 3, "text": "Reading maps and fractions"}])
+    for vec in index["vectors"].values():
+        assert abs(sum(w * w for _, w in vec) - 1.0) < 1e-3
+    hits = tf.similar(index, "pizza fractions for beginners")
+    assert [h[1] for h in hits] == ["1", "3"] and hits[0][0] > hits[1][0]
+    assert tf.similar(index, "the and of") == []
+    assert tf.words("Hello, World! a 42x") == ["hello", "world", "42x"]
+
+
+def test_tfidf_fingerprint_changes_with_any_edit():
+    """Given lessons, Then the fingerprint ignores order but changes with a title edit."""
+    tf = tfidf()
+    a = [{"id": 1, "at": 5.0, "title": "x"}, {"id": 2, "at": 6.0, "title": "y"}]
+    b = [a[1], a[0]]
+    c = [{"id": 1, "at": 5.0, "title": "x (revised)"}, a[1]]
+    assert tf.fingerprint(a) == tf.fingerprint(b) != tf.fingerprint(c)
