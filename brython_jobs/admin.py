@@ -119,9 +119,13 @@ class Admin:
         "name", "queue", "kind", "first_call", "last_call", "due"}`` (a throttled run
         records no calls: None)."""
         _check_limit(limit)
-        recs = (await self.store.page(PENDING, None, None, "trigger", limit, None))[0]
+        recs = []
+        for rec in await self.store.keyed_pending():
+            if rec.get("trigger") is not None:
+                recs.append(rec)
+        recs.sort(key=lambda r: r["id"], reverse=True)
         out = []
-        for rec in recs:
+        for rec in recs[:limit]:
             trig = rec["trigger"]
             out.append({"job_id": rec["id"], "key": rec.get("key"), "name": rec["name"],
                         "queue": rec["queue"], "kind": trig.get("kind"),

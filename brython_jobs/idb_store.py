@@ -403,3 +403,32 @@ class IndexedDBStore(Store):
             out[status] = None if cur is None else to_py(cur.value)
             i += 1
         return out
+
+    async def keyed_pending(self, scan=500):
+        # A skip scan over the `key` index ([key, status]; statuses sort cancelled <
+        # completed < failed < pending < processing): per distinct key, jump to its
+        # pending entries, take them, jump to the next key.
+        tx = self._tx("readonly", JOBS)
+        cursor = idb.Cursor(tx.objectStore(JOBS).index("key").openCursor())
+        out = []
+        keys = 0
+        last = None
+        while True:
+            cur = await cursor.next()
+            if cur is None:
+                break
+            key = cur.key[0]
+            status = cur.key[1]
+            if key != last:
+                keys += 1
+                last = key
+                if keys > scan:
+                    break
+            if status < PENDING:
+                cursor.advance([key, PENDING])
+            elif status == PENDING:
+                out.append(to_py(cur.value))
+                cursor.advance()
+            else:
+                cursor.advance([key, _HIGH])
+        return out

@@ -224,8 +224,13 @@ class Inspector:
 
     async def _load(self):
         jobs = self.jobs
-        data = {"counts": await jobs.counts(), "queues": await jobs.queue_counts(),
-                "paused": await jobs.paused()}
+        queues = await jobs.queue_counts()
+        counts = {}
+        for status in STATUSES:  # the totals, from the per-queue counts (one read less)
+            counts[status] = 0
+            for q in queues:
+                counts[status] += queues[q].get(status, 0)
+        data = {"counts": counts, "queues": queues, "paused": await jobs.paused()}
         if self.text:
             data["rows"] = await jobs.search(self.text, self.page_size)
             data["next"] = None

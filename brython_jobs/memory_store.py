@@ -246,3 +246,16 @@ class MemoryStore(Store):
             if rec.get("key") == key and out[rec["status"]] is None:
                 out[rec["status"]] = clone(rec)
         return out
+
+    async def keyed_pending(self, scan=500):
+        keys = []
+        for rec in self.jobs.values():
+            if rec.get("key") is not None and rec["key"] not in keys:
+                keys.append(rec["key"])
+        keys.sort()
+        out = []
+        for key in keys[:scan]:
+            rec = self._pending_by_key(key)
+            if rec is not None:
+                out.append(rec)
+        return out

@@ -136,3 +136,9 @@ class Store:
     async def latest_by_key(self, key):
         """``{status: the newest record with this key and status, or None}``."""
         raise NotImplementedError
+
+    async def keyed_pending(self, scan=500):
+        """Pending records that carry a key (debounce/throttle bursts, recurring runs,
+        deduplicated jobs), found per distinct key so the cost grows with the number of
+        keys, not of jobs; at most ``scan`` keys are looked at."""
+        raise NotImplementedError

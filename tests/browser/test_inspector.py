@@ -258,4 +258,4 @@ def test_the_paging_contract_holds_for_indexeddb(tabs):
     summary = json.loads(raw)
     assert "error" not in summary, summary.get("error")
     assert summary["failed"] == [], [r for r in summary["results"] if not r["ok"]]
-    assert summary["passed"] == 8
+    assert summary["passed"] == 9

@@ -125,7 +125,19 @@ async def check_latest_by_key(store, check):
           and got[CANCELLED] is None, f"one per status: {got}")
 
 
+async def check_keyed_pending(store, check):
+    await put_all(store, [job(1, key="a", status=COMPLETED), job(2, key="a", status=PENDING),
+                          job(3, key="b", status=PROCESSING), job(4, key="c", status=FAILED),
+                          job(5, key="c", status=PENDING), job(6, key="d", status=CANCELLED),
+                          job(7, status=PENDING)])
+    got = await store.keyed_pending()
+    check(sorted(ids(got)) == ["job-0002", "job-0005"], f"pending with a key: {ids(got)}")
+    few = await store.keyed_pending(scan=1)
+    check(ids(few) == ["job-0002"], f"one key looked at: {ids(few)}")
+
+
 CHECKS = [
+    check_keyed_pending,
     check_page_lists_newest_first_and_pages_by_before,
     check_page_by_status_uses_before_across_the_status,
     check_page_filters_queue_name_and_has,
