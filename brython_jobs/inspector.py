@@ -302,7 +302,8 @@ class Inspector:
                 add(cell, " ", el("span", "paused", "paused"))
             add(row, cell)
             for status in STATUSES:
-                add(row, el("td", per.get(status, 0), "num st-" + status))
+                n = per.get(status, 0)
+                add(row, el("td", n, "num st-" + status if n else "num muted"))
             actions = el("td")
             if q in paused:
                 add(actions, button("Resume", lambda q=q: self.act(
