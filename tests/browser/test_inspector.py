@@ -3,6 +3,7 @@ filters and acts on jobs across two tabs, shows hostile data as text only, and t
 standalone page never leads. Pages: tests/pages/inspector_tab.html, www/inspector.html."""
 
 import json
+import re
 
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
@@ -80,7 +81,8 @@ def type_into(tab, label, text):
     user does, so each key fires an input event)."""
     tab.switch()
     box = tab.driver.find_element(By.CSS_SELECTOR, f"#inspector input[aria-label='{label}']")
-    box.send_keys(Keys.BACKSPACE * len(box.get_attribute("value")) + text)
+    box.send_keys(Keys.CONTROL + "a")  # select all, then type over it (or delete it)
+    box.send_keys(text or Keys.BACKSPACE)
 
 
 def shown(tab, ids, message=None):
@@ -259,3 +261,69 @@ def test_the_paging_contract_holds_for_indexeddb(tabs):
     assert "error" not in summary, summary.get("error")
     assert summary["failed"] == [], [r for r in summary["results"] if not r["ok"]]
     assert summary["passed"] == 9
+
+
+def text_of(tab, css):
+    return tab.js("const n = document.querySelector(arguments[0]);"
+                  "return n === null ? null : n.textContent", css)
+
+
+def test_schedules_bursts_progress_clean_and_resume_from_another_tab(tabs, queue_name):
+    """Given a leader tab with a recurring schedule, a debounced burst waiting, a slow job
+    reporting progress and completed jobs, and a watching tab showing the inspector,
+    When the watching tab looks and acts,
+    Then it shows the schedule (interval, next due, last run), the burst (first and last
+    call, due), the running job's progress bar; Unschedule, Clean and Resume there change
+    what the leader tab reads."""
+    leader = open_tab(tabs, queue_name)
+    for i in range(3):
+        leader.call("wait", leader.call("enqueue", "echo", {"i": i})["id"], timeout=10)
+    leader.call("every", "echo", 3600, {"hourly": True}, key="hourly")
+    wait_for(lambda: leader.call("schedules")[0]["last_run"] is not None, timeout=10)
+    leader.call("page.debounce", "echo", 60, {"burst": 1})
+    wait_for(lambda: leader.call("bursts"), timeout=10)
+    leader.call("page.debounce", "echo", 60, {"burst": 2})
+    slow = leader.call("enqueue", "slow", {"step": 2.5}, queue="slow")  # runs 10 s
+    leader.call("pause", "mail")
+    watcher = open_tab(tabs, queue_name, lead=False)
+
+    # the schedule and the burst
+    wait_for(lambda: text_of(watcher, "tr.bji-schedule[data-key='hourly']"), timeout=10)
+    row = text_of(watcher, "tr.bji-schedule[data-key='hourly']")
+    assert "60 min" in row and "in 59 min" in row and "completed" in row, row
+    wait_for(lambda: text_of(watcher, "tr.bji-burst[data-key='echo']"), timeout=10)
+    burst = text_of(watcher, "tr.bji-burst[data-key='echo']")
+    assert "debounce" in burst and re.search(r"in 5\d s", burst), burst  # due: 60 s wait
+    (data,) = watcher.call("bursts")
+    assert data["first_call"] < data["last_call"] and data["due"] == data["last_call"] + 60
+
+    # the running job's progress, in its detail
+    click(watcher, slow["id"][:13], row=slow["id"])
+    fraction = wait_for(lambda: watcher.js(
+        "const b = document.querySelector('.bji-detail [role=progressbar]');"
+        "return b && Number(b.getAttribute('aria-valuenow'))"), timeout=15,
+        message="no progress bar in the running job's detail")
+    assert 25 <= fraction <= 100
+    assert "step " in text_of(watcher, ".bji-detail")
+
+    # unschedule, clean, resume
+    click(watcher, "Unschedule", row=None, within="tr.bji-schedule[data-key='hourly']")
+    wait_for(lambda: leader.call("schedules") == [], timeout=10,
+             message="unschedule did not remove the schedule")
+    completed = leader.call("counts")["completed"]
+    assert completed >= 4
+    watcher.switch()
+    Select(watcher.driver.find_element(
+        By.CSS_SELECTOR, "#inspector select[aria-label='status to clean']")
+    ).select_by_visible_text("completed")
+    type_into(watcher, "older than (minutes)", "0")
+    click(watcher, "Clean")
+    wait_for(lambda: "deleted" in (text_of(watcher, ".bji .note") or ""), timeout=10)
+    assert text_of(watcher, ".bji .note") == \
+        f"deleted {completed} completed job(s) older than 0 min"
+    assert leader.call("counts")["completed"] == 0
+    wait_for(lambda: watcher.js(
+        "return document.querySelector(\"tr[data-queue='mail'] .paused\") !== null"),
+        timeout=10, message="a paused queue without jobs is not listed as paused")
+    click(watcher, "Resume", within="tr[data-queue='mail']")
+    wait_for(lambda: leader.call("paused") == [], timeout=10, message="resume did not reach")

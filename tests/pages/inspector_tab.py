@@ -67,5 +67,17 @@ def page_loaded_before_mount():
     return state["loaded_before"]
 
 
+triggers = {}
+
+
+def page_debounce(name, wait, payload=None, max_wait=None):
+    """Call a debounced trigger for ``name`` (made on first use), as page code does."""
+    if name not in triggers:
+        triggers[name] = jobs.debounced(name, wait=wait, max_wait=max_wait)
+    triggers[name](payload)
+    return True
+
+
 driver.install(jobs, {"mount": page_mount, "renders": page_renders,
-                      "loaded_before_mount": page_loaded_before_mount})
+                      "loaded_before_mount": page_loaded_before_mount,
+                      "debounce": page_debounce})
