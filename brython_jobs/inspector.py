@@ -15,12 +15,9 @@ an idle page costs nothing. ``JobQueue`` never imports this module: pages that d
 show the inspector do not load it. Everything shown is text (see inspector_view.py).
 """
 
+from . import inspector_sections as sections
 from . import jsenv
-from .admin import duration
-from .inspector_view import (
-    CSS, add, button, chart, clear, el, json_text, progress_bar, time_cell, time_text,
-    value_block,
-)
+from .inspector_view import CSS, add, button, chart, clear, el
 
 STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
 FINISHED = ("completed", "failed", "cancelled")
@@ -254,13 +251,13 @@ class Inspector:
             focus_key = focused.getAttribute("data-focus")
         self.next = data["next"]
         parts = self._parts
-        self._render_leader(data["leader"], now)
-        self._render_counts(data["counts"], data["queues"], data["paused"])
+        sections.render_leader(self, data["leader"], now)
+        sections.render_counts(self, data["counts"], data["queues"], data["paused"])
         add(clear(parts["chart"]), chart(data["chart"], now))
-        self._render_rows(data["rows"], now)
-        self._render_detail(data["job"], now)
-        self._render_schedules(data["schedules"], now)
-        self._render_bursts(data["bursts"], now)
+        sections.render_rows(self, data["rows"], now)
+        sections.render_detail(self, data["job"], now)
+        sections.render_schedules(self, data["schedules"], now)
+        sections.render_bursts(self, data["bursts"], now)
         if focus_key:
             for node in self.root.querySelectorAll("[data-focus]"):
                 if node.getAttribute("data-focus") == focus_key:
@@ -268,215 +265,3 @@ class Inspector:
                     break
         self.renders += 1
         self.root.setAttribute("data-renders", self.renders)
-
-    # -- sections ------------------------------------------------------------------
-    def _render_leader(self, info, now):
-        if info["state"] == "none":
-            text = "Leader: none elected yet"
-        else:
-            text = f"Leader: tab {(info['tab'] or '?')[:8]} · epoch {info['epoch']}"
-            if info["since"] is not None:
-                text += f" · since {time_text(info['since'], now)}"
-            if info["state"] == "resigned":
-                text += " · resigned"
-            else:
-                text += f" · heartbeat {info['heartbeat_age']:.1f} s ago"
-                if info["state"] == "silent":
-                    text += " (silent: about to be replaced)"
-        text += f" · this tab ({info['this_tab'][:8]}): {info['role']}"
-        self._parts["leader"].textContent = text
-
-    def _render_counts(self, counts, queues, paused):
-        table = el("table")
-        head = add(el("tr"), el("th", "queue"))
-        for status in STATUSES:
-            add(head, el("th", status, "num"))
-        add(table, add(head, el("th", "")))
-        names = sorted(set(list(queues) + list(paused)))
-        for q in names:
-            per = queues.get(q) or {}
-            row = el("tr", None, None, {"data-queue": q})
-            cell = add(el("td"), button(q, lambda q=q: self._set_filter("queue", q),
-                                        focus="q:" + q, label="show jobs of queue " + q))
-            if q in paused:
-                add(cell, " ", el("span", "paused", "paused"))
-            add(row, cell)
-            for status in STATUSES:
-                n = per.get(status, 0)
-                add(row, el("td", n, "num st-" + status if n else "num muted"))
-            actions = el("td")
-            if q in paused:
-                add(actions, button("Resume", lambda q=q: self.act(
-                    "resume " + q, lambda: self.jobs.resume(q)), focus="resume:" + q))
-            else:
-                add(actions, button("Pause", lambda q=q: self.act(
-                    "pause " + q, lambda: self.jobs.pause(q)), focus="pause:" + q))
-            if per.get("failed"):
-                add(actions, button("Redrive failed", lambda q=q: self.act(
-                    "redrive failed of " + q, lambda: self.jobs.redrive_failed(q),
-                    lambda n: f"redrove {n} failed job(s) of {q}"), focus="redrive-all:" + q))
-            add(table, add(row, actions))
-        total = add(el("tr"), el("th", "all queues"))
-        for status in STATUSES:
-            add(total, el("th", counts.get(status, 0), "num"))
-        add(table, add(total, el("th", "")))
-        add(clear(self._parts["counts"]), table)
-        # keep the filter controls in step
-        for label in self._status_buttons:
-            pressed = (self.status or "all") == label and not self.text
-            self._status_buttons[label].setAttribute("aria-pressed",
-                                                     "true" if pressed else "false")
-        select = self._queue_select
-        if names != self._queue_names:  # rebuilt only on a change: a user may be choosing
-            self._queue_names = names
-            clear(select)
-            for q in [None] + names:
-                option = el("option", q or "all queues")
-                option.value = q or ""
-                add(select, option)
-        select.value = self.queue or ""
-
-    def _actions(self, job, now, where):
-        out = []
-        jid = job.id
-        if job.status in ("pending", "processing"):
-            out.append(button("Cancel", lambda: self.act(
-                "cancel", lambda: self.jobs.cancel(jid)), focus=f"{where}cancel:{jid}"))
-        if job.status == "pending" and job.run_at is not None and job.run_at > now:
-            out.append(button("Run now", lambda: self.act(
-                "run now", lambda: self.jobs.promote(jid)), focus=f"{where}promote:{jid}"))
-        if job.status in ("failed", "cancelled"):
-            out.append(button("Redrive", lambda: self.act(
-                "redrive", lambda: self.jobs.redrive(jid)), focus=f"{where}redrive:{jid}"))
-        if job.status in FINISHED:
-            out.append(button("Delete", lambda: self.act(
-                "delete", lambda: self.jobs.delete(jid)), focus=f"{where}delete:{jid}"))
-        return out
-
-    def _render_rows(self, rows, now):
-        table = el("table")
-        head = el("tr")
-        for title in ("job", "name", "queue", "status", "attempts", "created", "due / ended",
-                      ""):
-            add(head, el("th", title))
-        add(table, head)
-        for job in rows:
-            row = el("tr", None, "bji-job", {"data-id": job.id, "data-status": job.status,
-                                             "data-name": job.name})
-            add(row, add(el("td"), button(job.id[:13], lambda j=job.id: self.select(j),
-                                          focus="open:" + job.id,
-                                          label="show job " + job.id)))
-            add(row, el("td", job.name), el("td", job.queue),
-                el("td", job.status, "status st-" + job.status),
-                el("td", f"{job.attempts} of {job.max_attempts}", "num"),
-                time_cell(job.created_at, now),
-                time_cell(job.finished_at if job.status in FINISHED else job.run_at, now))
-            add(table, add(row, add(el("td"), *self._actions(job, now, "row:"))))
-        if not rows:
-            add(table, add(el("tr"), el("td", "no jobs match", "muted", {"colspan": 8})))
-        add(clear(self._parts["jobs"]), table)
-        pager = clear(self._parts["pager"])
-        if self.text:
-            add(pager, el("span", f"search results for {self.text!r} (id or key prefix)",
-                          "muted"))
-            return
-        if self.newer:
-            add(pager, button("‹ Newer", self._newer, focus="newer"))
-        if self.next is not None:
-            add(pager, button("Older ›", self._older, focus="older"))
-        add(pager, el("span", f" page {len(self.newer) + 1}", "muted"))
-
-    def _field(self, dl, name, value):
-        add(dl, el("dt", name), add(el("dd"), value if type(value) is not str else value))
-
-    def _block(self, job, field, value):
-        key = f"{job.id}:{field}"
-        return value_block(json_text(value), self.text_limit, key in self.expanded,
-                           lambda: self._toggle(key), "show:" + key)
-
-    def _render_detail(self, job, now):
-        box = clear(self._parts["detail"])
-        if self.selected is None:
-            box.removeAttribute("class")
-            return
-        box.setAttribute("class", "bji-detail detail")
-        head = add(el("div", None, "toolbar"), el("strong", "Job "),
-                   el("code", self.selected),
-                   button("Close", lambda: self.select(None), focus="close-detail"))
-        add(box, head)
-        if job is None:
-            add(box, el("p", "This job no longer exists.", "muted"))
-            return
-        dl = el("dl")
-        self._field(dl, "name", job.name)
-        self._field(dl, "queue", job.queue)
-        self._field(dl, "status", el("span", job.status, "st-" + job.status))
-        self._field(dl, "attempts", f"{job.attempts} of {job.max_attempts}")
-        self._field(dl, "priority", str(job.priority))
-        self._field(dl, "key", job.key if job.key is not None else "—")
-        prog = el("span")
-        if job.progress:
-            add(prog, progress_bar(job.progress.get("fraction") or 0),
-                f" {int((job.progress.get('fraction') or 0) * 100)}%",
-                f" {job.progress.get('message') or ''}")
-        else:
-            add(prog, "—")
-        self._field(dl, "progress", prog)
-        for label, t in (("created", job.created_at), ("due", job.run_at),
-                         ("started", job.started_at), ("finished", job.finished_at),
-                         ("expires", job.expires_at)):
-            self._field(dl, label, time_text(t, now))
-        if job.error:
-            self._field(dl, "error", add(el("span"), el("code", job.error.get("code")), " ",
-                                         job.error.get("message") or ""))
-        add(box, dl)
-        add(box, el("h3", "payload"), self._block(job, "payload", job.payload))
-        add(box, el("h3", "result"), self._block(job, "result", job.result))
-        if job.error:
-            add(box, el("h3", "error"), self._block(job, "error", job.error))
-        add(box, add(el("div", None, "toolbar"), *self._actions(job, now, "detail:")))
-
-    def _render_schedules(self, schedules, now):
-        box = clear(self._parts["schedules"])
-        if not schedules:
-            add(box, el("p", "none", "muted"))
-            return
-        table = el("table")
-        head = el("tr")
-        for title in ("key", "name", "queue", "every", "next due", "last run", ""):
-            add(head, el("th", title))
-        add(table, head)
-        for s in schedules:
-            row = el("tr", None, "bji-schedule", {"data-key": s["key"]})
-            last = s["last_run"]
-            last_cell = el("td", "—" if last is None else last["status"] + " ")
-            if last is not None:
-                add(last_cell, el("span", time_text(last["finished_at"], now), "muted"))
-            key = s["key"]
-            add(row, el("td", key), el("td", s["name"]), el("td", s["queue"]),
-                el("td", duration(s["interval"])), time_cell(s["next_due"], now), last_cell,
-                add(el("td"), button("Unschedule", lambda k=key: self.act(
-                    "unschedule " + k, lambda: self.jobs.unschedule(k)),
-                    focus="unschedule:" + key)))
-            add(table, row)
-        add(box, table)
-
-    def _render_bursts(self, bursts, now):
-        box = clear(self._parts["bursts"])
-        if not bursts:
-            add(box, el("p", "none", "muted"))
-            return
-        table = el("table")
-        head = el("tr")
-        for title in ("key", "name", "kind", "first call", "last call", "due", ""):
-            add(head, el("th", title))
-        add(table, head)
-        for b in bursts:
-            row = el("tr", None, "bji-burst", {"data-key": b["key"] or ""})
-            add(row, el("td", b["key"] or "—"), el("td", b["name"]), el("td", b["kind"]),
-                time_cell(b["first_call"], now), time_cell(b["last_call"], now),
-                time_cell(b["due"], now),
-                add(el("td"), button("Open", lambda j=b["job_id"]: self.select(j),
-                                     focus="burst:" + b["job_id"])))
-            add(table, row)
-        add(box, table)
