@@ -10,8 +10,9 @@ pending debounce/throttle bursts; it can cancel, redrive (one job or every faile
 queue), run a delayed job now, delete a finished job, clean finished jobs by status and age,
 pause and resume queues and unschedule. It works from any tab, leader or not.
 
-It updates from the queue's events (coalesced, one render at a time) and never polls, so
-an idle page costs nothing. ``JobQueue`` never imports this module: pages that do not
+It updates from the queue's events (coalesced, one render at a time), and after an
+action in another tab's inspector (deletes and pauses emit no job event), and never
+polls, so an idle page costs nothing. ``JobQueue`` never imports this module: pages that do not
 show the inspector do not load it. Everything shown is text (see inspector_view.py).
 """
 
@@ -52,6 +53,7 @@ class Inspector:
         self._again = False
         self._parts = {}
         self._queue_names = None
+        self._channel = None
 
     # -- mounting ------------------------------------------------------------------
     def mount(self, element):
@@ -80,6 +82,11 @@ class Inspector:
         element.appendChild(root)
         for event in LIVE:
             self.jobs.on(event, self._on_event)
+        # Deleting, cleaning, pausing and resuming emit no job event: the inspectors of
+        # the queue tell each other over their own channel, so every tab's view follows.
+        self._channel = jsenv.scope.BroadcastChannel.new(
+            "brython_jobs." + self.jobs.name + ".inspector")
+        self._channel.onmessage = lambda ev: self.refresh_soon()
         self.refresh_soon(0)
         return self
 
@@ -87,6 +94,9 @@ class Inspector:
         for event in LIVE:
             self.jobs.off(event, self._on_event)
         jsenv.cancel_call(self._timer)
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
         if self.root is not None and self.root.parentNode:
             self.root.parentNode.removeChild(self.root)
         self.root = None
@@ -184,6 +194,8 @@ class Inspector:
                 self.say(done_text(result) if done_text else f"{what}: done")
             except Exception as exc:
                 self.say(f"{what} failed: {type(exc).__name__}: {exc}")
+            if self._channel is not None:
+                self._channel.postMessage("changed")
             self.refresh_soon(0)
         jsenv.spawn(go(), "inspector " + what)
 

@@ -156,12 +156,14 @@ def test_the_inspector_lists_pages_filters_and_acts_across_two_tabs(tabs, queue_
                           and e["data"]["id"] == failed["id"]]) == started + 1, timeout=10,
              message="redrive all failed of queue work did not rerun the failed job")
     click(watcher, "Delete", row=runner)
-    wait_for(lambda: runner not in row_ids(watcher), timeout=10)
+    wait_for(lambda: runner not in row_ids(watcher) and runner not in row_ids(leader),
+             timeout=10, message="the deleted job is still listed")
     assert leader.call("get", runner) is None
     click(watcher, "Pause", within="#inspector tr[data-queue='bulk']")
-    wait_for(lambda: watcher.js(
-        "return document.querySelector(\"#inspector tr[data-queue='bulk'] .paused\") !== null"),
-        timeout=10, message="bulk is not marked paused")
+    for tab in (watcher, leader):
+        wait_for(lambda tab=tab: tab.js("return document.querySelector("
+                                        "\"#inspector tr[data-queue='bulk'] .paused\") !== null"),
+                 timeout=10, message="bulk is not marked paused in both tabs")
     assert leader.call("paused") == ["bulk"]
     # every control of the inspector is a real, keyboard reachable control
     assert watcher.js("""return [...document.querySelectorAll('#inspector [data-focus]')]
