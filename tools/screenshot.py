@@ -12,6 +12,7 @@ Usage: ``.venv/bin/python tools/screenshot.py [--out docs/inspector.png] [--widt
 """
 
 import argparse
+import base64
 import os
 import sys
 import tempfile
@@ -66,12 +67,17 @@ def main(argv=None):
         wait(lambda: driver.execute_script(
             "return document.querySelector('.bji-detail pre') !== null"), timeout=10)
         driver.execute_script("document.activeElement.blur()")
-        height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(args.width, height + 40)
+        width, height = driver.execute_script(
+            "const e = document.documentElement; return [e.scrollWidth, e.scrollHeight]")
+        # The whole page, not only the window: a DevTools capture beyond the viewport.
+        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}})
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        driver.save_screenshot(args.out)
+        with open(args.out, "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
         driver.switch_to.window(demo)
-        print(f"wrote {args.out} ({os.path.getsize(args.out):,} bytes, {args.width}x{height})")
+        print(f"wrote {args.out} ({os.path.getsize(args.out):,} bytes, {width}x{height})")
     finally:
         driver.quit()
         httpd.shutdown()
