@@ -6,7 +6,10 @@ which is what the package's unit tests and ``brython-cli add_package`` need.
 """
 
 from .records import Job, STATUSES, ERROR_CODES  # noqa: F401
-from .transitions import StaleWrite  # noqa: F401
+from .errors import (  # noqa: F401
+    JobsError, StaleWrite, Fenced, StorageError, StorageFull, StorageUnavailable,
+    WorkerError, WorkerCrashed, WorkerStopped,
+)
 
 import sys
 

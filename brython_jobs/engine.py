@@ -6,110 +6,42 @@ function of what the transaction read, so two tabs racing on a job always see ea
 other's committed writes.
 
 Leadership is fenced by an epoch: becoming leader increments ``meta["leader"]["epoch"]``
-in a transaction, a claimed job records the epoch as its ``owner``, and every write a
-leader makes checks, in the same transaction, that the stored epoch is still its own.
-A leader that was frozen and replaced therefore cannot write anything when it wakes.
+in a transaction, a claimed job records the epoch as its ``owner`` and a new claim token
+as its ``claim``, and every write a leader makes checks, in the same transaction, that the
+stored epoch is still its own and that the job is still processing under the attempt it
+holds. A leader that was frozen and replaced therefore cannot write anything when it
+wakes, and a late outcome of an earlier attempt is refused.
+
+Recurring schedules live in recurring.py, debounce/throttle in bursts.py and the control
+operations any tab may call (cancel, redrive, pause) in control.py, all mixed in; request
+validation (``Config``, ``job_spec``) in specs.py.
 """
 
 from . import timing
 from . import transitions as tr
+from .bursts import Bursts
+from .control import Control
+from .errors import Fenced  # noqa: F401  (re-exported under its old home)
+from .metas import (  # noqa: F401  (LEADER...THROTTLE re-exported)
+    LEADER, PAUSED, SEQ, SCHEDULE, THROTTLE, check_leader, next_seq, run_key,
+)
 from .picking import plan
 from .records import (
-    PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED, DEFAULT_QUEUE, ON_EXPIRE,
-    check_name, check_number, check_payload, new_record, touch,
+    PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED, check_payload, is_number,
+    new_record, problem,
 )
-
-LEADER = "leader"
-PAUSED = "paused"
-SEQ = "seq"
-SCHEDULE = "schedule:"
-THROTTLE = "throttle:"
+from .recurring import Recurring
+from .specs import Config, job_spec  # noqa: F401  (re-exported)
 
 
-class Fenced(Exception):
-    """This tab is no longer the leader: another tab took over. Nothing was written."""
-
-
-class Config:
-    """Queue-wide settings, as given to ``JobQueue``."""
-
-    def __init__(self, retries=3, backoff=2.0, backoff_max=300.0, keep_completed=86400.0,
-                 leader_silence=10.0, concurrency=4):
-        if type(retries) is not int or retries < 0:
-            raise ValueError(f"retries must be an int >= 0, not {retries!r}")
-        check_number(backoff, "backoff", allow_none=False, minimum=0)
-        check_number(backoff_max, "backoff_max", minimum=0)
-        check_number(keep_completed, "keep_completed", minimum=0)
-        check_number(leader_silence, "leader_silence", allow_none=False, minimum=0.1)
-        if type(concurrency) is not int or concurrency < 1:
-            raise ValueError(f"concurrency must be an int >= 1, not {concurrency!r}")
-        self.retries = retries
-        self.backoff = backoff
-        self.backoff_max = backoff_max
-        self.keep_completed = keep_completed
-        self.leader_silence = leader_silence
-        self.concurrency = concurrency
-
-
-def job_spec(name, payload=None, queue=None, priority=0, delay=None, run_at=None, ttl=None,
-             on_expire="fail", retries=None, key=None, now=0.0, default_queue=None,
-             default_retries=3):
-    """Validate an enqueue request and return the fields of its record.
-
-    Raises ``TypeError``/``ValueError`` before anything is written."""
-    check_name(name, "name")
-    check_payload(payload)
-    if queue is None:
-        queue = default_queue or DEFAULT_QUEUE
-    check_name(queue, "queue")
-    if type(priority) not in (int, float) or type(priority) is bool or priority != priority:
-        raise TypeError(f"priority must be a number, not {priority!r}")
-    if delay is not None and run_at is not None:
-        raise ValueError("give delay or run_at, not both")
-    check_number(delay, "delay", minimum=0)
-    check_number(run_at, "run_at")
-    check_number(ttl, "ttl", minimum=0)
-    if on_expire not in ON_EXPIRE:
-        raise ValueError(f"on_expire must be 'fail' or 'cancel', not {on_expire!r}")
-    if retries is None:
-        retries = default_retries
-    if type(retries) is not int or retries < 0:
-        raise ValueError(f"retries must be an int >= 0, not {retries!r}")
-    if key is not None:
-        check_name(key, "key")
-    due = now
-    if delay is not None:
-        due = now + delay
-    elif run_at is not None:
-        due = run_at
-    return {
-        "name": name, "payload": payload, "queue": queue, "priority": priority,
-        "run_at": due, "ttl": ttl, "on_expire": on_expire, "max_attempts": 1 + retries,
-        "key": key, "created_at": now,
-    }
-
-
-def _check_leader(tx, epoch):
-    leader = tx.metas.get(LEADER)
-    if leader is None or leader.get("epoch") != epoch:
-        raise Fenced(f"leader epoch {epoch} was replaced by "
-                     f"{None if leader is None else leader.get('epoch')}")
-
-
-def _next_seq(tx):
-    seq = (tx.metas.get(SEQ) or 0) + 1
-    tx.put_meta(SEQ, seq)
-    return seq
-
-
-def run_key(schedule_key):
-    """The job key that a recurring schedule's pending run carries."""
-    return "every:" + schedule_key
-
-
-class Engine:
+class Engine(Control, Recurring, Bursts):
     """Core operations. ``clock()`` returns epoch seconds, ``rand()`` a float in [0, 1),
-    ``new_id()`` a unique job id string."""
+    ``new_id()`` a unique job id string.
+
+    Errors: ``Fenced`` (another tab leads), ``StaleWrite`` (the job is no longer the
+    attempt the caller holds); ``TypeError``/``ValueError`` for values that cannot be
+    stored (checked before anything is written); the store's ``StorageError`` (e.g.
+    ``StorageFull``) propagates unchanged, never swallowed."""
 
     def __init__(self, store, clock, rand, new_id, config=None):
         self.store = store
@@ -126,31 +58,59 @@ class Engine:
                          spec["priority"], created, spec["run_at"], spec["ttl"],
                          spec["on_expire"], spec["max_attempts"], spec["key"],
                          schedule=schedule, trigger=trigger)
-        rec["seq"] = _next_seq(tx)
+        rec["seq"] = next_seq(tx)
         tx.put(rec)
         if rec["key"] is not None:
             tx.by_key[rec["key"]] = rec
         return rec
 
-    async def enqueue_many(self, specs):
+    def _live_by_key(self, tx, key, now, ended):
+        """The pending job holding ``key`` if it can still run, else None. One past its
+        expiry is expired here (and a malformed one set aside), in this transaction, and
+        appended to ``ended``: a new request must never merge into a job that will not
+        run."""
+        cur = tx.by_key.get(key)
+        if cur is None:
+            return None
+        bad = problem(cur)
+        if bad is not None:
+            gone = tr.set_aside(cur, now, bad)
+        elif timing.is_expired(cur, now):
+            gone = tr.expire(cur, now)
+        else:
+            return cur
+        tx.put(gone)
+        tx.by_key[key] = None
+        ended.append(gone)
+        return None
+
+    async def enqueue_many(self, specs, ended=None):
         """Insert validated specs (from ``job_spec``) in one transaction. Returns a list of
-        ``(record, created)``; a spec whose key matches a pending job yields that job."""
+        ``(record, created)``; a spec whose key matches a pending job that can still run
+        yields that job. Keyed jobs found expired are expired and appended to ``ended``
+        (a list, when given)."""
         now = self.clock()
         keys = []
         for spec in specs:
             if spec["key"] is not None and spec["key"] not in keys:
                 keys.append(spec["key"])
+        gone = []
 
         def fn(tx):
             out = []
             for spec in specs:
-                existing = tx.by_key.get(spec["key"]) if spec["key"] is not None else None
+                existing = None
+                if spec["key"] is not None:
+                    existing = self._live_by_key(tx, spec["key"], now, gone)
                 if existing is not None:
                     out.append((existing, False))
                 else:
                     out.append((self._insert(tx, spec, now), True))
             return out
-        return await self.store.atomic(fn, meta_keys=(SEQ,), pending_keys=keys)
+        out = await self.store.atomic(fn, meta_keys=(SEQ,), pending_keys=keys)
+        if ended is not None:
+            ended.extend(gone)
+        return out
 
     # -- leadership ------------------------------------------------------------------
     async def become_leader(self, tab_id):
@@ -164,14 +124,16 @@ class Engine:
             return epoch
         return await self.store.atomic(fn, meta_keys=(LEADER,))
 
-    async def heartbeat(self, epoch):
-        """Record that the leader of ``epoch`` is alive; raises ``Fenced`` if replaced."""
+    async def heartbeat(self, epoch, hidden=False):
+        """Record that the leader of ``epoch`` is alive (``hidden``: its page is hidden,
+        so its timers may be throttled); raises ``Fenced`` if replaced."""
         now = self.clock()
 
         def fn(tx):
-            _check_leader(tx, epoch)
+            check_leader(tx, epoch)
             leader = dict(tx.metas[LEADER])
             leader["beat"] = now
+            leader["hidden"] = hidden
             tx.put_meta(LEADER, leader)
         await self.store.atomic(fn, meta_keys=(LEADER,))
 
@@ -186,6 +148,7 @@ class Engine:
         await self.store.atomic(fn, meta_keys=(LEADER,))
 
     async def leader_info(self):
+        """The stored ``{"epoch", "tab", "beat"}`` of the leader, or None."""
         return await self.store.meta_get(LEADER)
 
     def leader_is_silent(self, info, now):
@@ -198,24 +161,26 @@ class Engine:
     async def recover(self, epoch):
         """Leader start-up: jobs left processing by an earlier epoch (its tab closed,
         crashed or was replaced) go back to pending with the attempt counted, or fail when
-        none remain. Returns the changed records."""
+        none remain; a malformed one is set aside (failed, code ``corrupt``). Returns the
+        changed records."""
         changed = []
         stale = await self.store.query(status=PROCESSING, limit=None)
         for rec in stale:
-            if rec["owner"] == epoch:
+            if rec.get("owner") == epoch:
                 continue
             now = self.clock()
 
             def fn(tx, job_id=rec["id"], now=now):
-                _check_leader(tx, epoch)
+                check_leader(tx, epoch)
                 cur = tx.jobs[job_id]
-                if cur is None:
+                if cur is None or cur.get("status") != PROCESSING \
+                        or cur.get("owner") == epoch:
                     return None
-                new = tr.recover(cur, now, epoch)
-                if new is cur:
-                    return None
+                bad = problem(cur)
+                new = tr.recover(cur, now, epoch) if bad is None \
+                    else tr.set_aside(cur, now, bad)
                 tx.put(new)
-                if new["status"] == FAILED:
+                if new["status"] == FAILED and bad is None:
                     self._schedule_next(tx, new, now)
                 return new
             pending_keys = (run_key(rec["schedule"]),) if rec.get("schedule") else ()
@@ -230,15 +195,29 @@ class Engine:
     async def overview(self, running, paused):
         """One read for a dispatch pass: ``(queues, wake_at, expired)``, where
         ``queues``/``wake_at`` are as from ``picking.plan`` and ``expired`` says whether a
-        pending job is past its limit (then ``sweep_expired`` has work)."""
+        pending job is past its limit (then ``sweep_expired`` has work). A queue whose
+        head is malformed counts as due, so its walk sets the record aside."""
         now = self.clock()
         ov = await self.store.overview(now)
-        queues, wake_at = plan(ov["heads"], now, running, paused, self.config.concurrency,
-                               ov["next_expiry"])
+        heads = ov["heads"]
+        for queue in heads:
+            if not is_number(heads[queue]):
+                heads[queue] = 0
+        next_expiry = ov["next_expiry"]
+        if not is_number(next_expiry):
+            next_expiry = None
+        queues, wake_at = plan(heads, now, running, paused, self.config.concurrency,
+                               next_expiry)
         return queues, wake_at, ov["expired"]
 
     def _claim_step(self, tx, rec, now, epoch, state):
-        """One step of a pick-order walk: expire, skip or claim ``rec``."""
+        """One step of a pick-order walk: set aside, expire, skip or claim ``rec``."""
+        bad = problem(rec)
+        if bad is not None:
+            gone = tr.set_aside(rec, now, bad)
+            tx.put(gone)
+            state["expired"].append(gone)
+            return False
         if timing.is_expired(rec, now):
             gone = tr.expire(rec, now)
             tx.put(gone)
@@ -249,95 +228,53 @@ class Engine:
             return False  # a lower priority job may be due
         state["claimed"] = tr.claim(rec, now, epoch)
         tx.put(state["claimed"])
+        self._note_start(tx, rec, now)
         return True
 
     async def claim_next(self, queue, epoch):
         """Claim the next due job of ``queue`` for leader ``epoch``, in one transaction that
         also checks leadership and the paused set. Pending jobs met on the way that are
-        past their expiry are expired. Returns ``(claimed record or None, [expired])``."""
+        past their expiry are expired, malformed ones set aside (failed, ``corrupt``).
+        Returns ``(claimed record or None, [ended records])``."""
         now = self.clock()
         state = {"claimed": None, "expired": []}
 
         def fn(tx, rec):
             if rec is None:
-                _check_leader(tx, epoch)
+                check_leader(tx, epoch)
                 return queue in (tx.metas.get(PAUSED) or [])
             return self._claim_step(tx, rec, now, epoch, state)
         # No SEQ read: a claim inserts nothing (recurring runs carry no ttl to expire).
         await self.store.walk_pending(queue, fn, meta_keys=(LEADER, PAUSED))
         return state["claimed"], state["expired"]
 
-    def _finish_metas(self, rec, base):
-        keys = list(base)
-        if rec.get("schedule"):
-            keys.append(SCHEDULE + rec["schedule"])
-            keys.append(SEQ)
-        return keys
-
-    def _schedule_next(self, tx, rec, now):
-        """When a recurring run ends (any way), put the schedule's next run, unless the
-        schedule is gone or a pending run already exists."""
-        skey = rec.get("schedule")
-        if not skey:
-            return None
-        sched = tx.metas.get(SCHEDULE + skey)
-        if sched is None:
-            return None
-        # by_key was read before this transaction changed ``rec``: when it names ``rec``
-        # itself (a pending run just cancelled or expired), no other run is pending.
-        other = tx.by_key.get(run_key(skey))
-        if other is not None and other["id"] != rec["id"]:
-            return None
-        # The grid follows the due time the schedule gave this run, not a retry's run_at.
-        prev_due = sched.get("next_due")
-        if prev_due is None:
-            prev_due = rec["run_at"]
-        due = timing.next_recurrence(prev_due, sched["interval"], now)
-        return self._put_run(tx, sched, due, now)
-
-    def _put_run(self, tx, sched, due, now):
-        spec = job_spec(sched["name"], sched["payload"], queue=sched["queue"],
-                        priority=sched["priority"], run_at=due, key=run_key(sched["key"]),
-                        retries=sched.get("retries"), default_retries=self.config.retries,
-                        now=now)
-        rec = self._insert(tx, spec, now, schedule=sched["key"])
-        sched = dict(sched)
-        sched["next_due"] = due
-        tx.put_meta(SCHEDULE + sched["key"], sched)
-        return rec
+    def _apply(self, tx, held, epoch, change, now):
+        check_leader(tx, epoch)
+        new = change(tx.jobs[held["id"]], now)
+        tx.put(new)
+        if new["status"] != PROCESSING and new["status"] != PENDING:
+            self._schedule_next(tx, new, now)
+        return new
 
     async def _leader_write(self, held, epoch, change):
         """Apply ``change(record, now)`` to a job this leader holds, fenced."""
         now = self.clock()
-
-        def fn(tx):
-            _check_leader(tx, epoch)
-            new = change(tx.jobs[held["id"]], now)
-            tx.put(new)
-            if new["status"] != PROCESSING and new["status"] != PENDING:
-                self._schedule_next(tx, new, now)
-            return new
         pending_keys = (run_key(held["schedule"]),) if held.get("schedule") else ()
-        return await self.store.atomic(fn, job_ids=(held["id"],),
-                                       meta_keys=self._finish_metas(held, (LEADER,)),
-                                       pending_keys=pending_keys)
+        return await self.store.atomic(
+            lambda tx: self._apply(tx, held, epoch, change, now), job_ids=(held["id"],),
+            meta_keys=self._finish_metas(held, (LEADER,)), pending_keys=pending_keys)
 
     async def _finish_and_claim(self, held, epoch, change):
         """Like ``_leader_write``, and in the same transaction claim the next due job of
         the same queue (one transaction per job on a busy queue instead of three).
-        Returns ``(record, claimed or None, [expired])``."""
+        Returns ``(record, claimed or None, [ended])``."""
         now = self.clock()
         queue = held["queue"]
         state = {"record": None, "claimed": None, "expired": []}
 
         def fn(tx, rec):
             if rec is None:
-                _check_leader(tx, epoch)
-                new = change(tx.jobs[held["id"]], now)
-                tx.put(new)
-                if new["status"] != PROCESSING and new["status"] != PENDING:
-                    self._schedule_next(tx, new, now)
-                state["record"] = new
+                state["record"] = self._apply(tx, held, epoch, change, now)
                 return queue in (tx.metas.get(PAUSED) or [])
             return self._claim_step(tx, rec, now, epoch, state)
         pending_keys = (run_key(held["schedule"]),) if held.get("schedule") else ()
@@ -347,40 +284,48 @@ class Engine:
         return state["record"], state["claimed"], state["expired"]
 
     async def complete(self, held, epoch, result, claim_next=False):
-        """The handler returned: processing -> completed. Raises ``StaleWrite`` or
-        ``Fenced`` when this leader no longer owns the job. With ``claim_next`` returns
-        ``(record, claimed, expired)`` (see ``_finish_and_claim``)."""
+        """The handler returned: processing -> completed. ``held`` is the record as
+        claimed: the write is refused with ``StaleWrite`` unless the job is still that
+        attempt (same epoch and claim), with ``Fenced`` if another tab leads, and with
+        ``TypeError`` if ``result`` cannot be stored. With ``claim_next`` returns
+        ``(record, claimed, ended)`` (see ``_finish_and_claim``)."""
         check_payload(result, "result")
-        change = lambda rec, now: tr.complete(rec, now, epoch, result)  # noqa: E731
+        token = held.get("claim")
+        change = lambda rec, now: tr.complete(rec, now, epoch, result, token)  # noqa: E731
         if claim_next:
             return await self._finish_and_claim(held, epoch, change)
         return await self._leader_write(held, epoch, change)
 
     async def fail(self, held, epoch, code, message, final=False, backoff=None,
                    claim_next=False):
-        """The attempt failed: retry later while attempts remain, else failed."""
+        """The attempt ``held`` failed: retry later while attempts remain, else failed.
+        Refused like ``complete`` when the job is no longer that attempt."""
         attempt = held["attempts"]
         base = self.config.backoff if backoff is None else backoff
         delay = timing.compute_backoff(attempt, base, self.config.backoff_max, self.rand())
+        token = held.get("claim")
         change = lambda rec, now: tr.fail_attempt(  # noqa: E731
-            rec, now, epoch, code, message, delay, final)
+            rec, now, epoch, code, message, delay, final, token)
         if claim_next:
             return await self._finish_and_claim(held, epoch, change)
         return await self._leader_write(held, epoch, change)
 
     async def progress(self, held, epoch, fraction, message=None):
+        """Store progress of the attempt ``held``; refused like ``complete``."""
         if type(fraction) not in (int, float) or not (0 <= fraction <= 1):
             raise ValueError(f"fraction must be a number from 0 to 1, not {fraction!r}")
         if message is not None and type(message) is not str:
             raise TypeError(f"message must be a str or None, not {message!r}")
+        token = held.get("claim")
         return await self._leader_write(
-            held, epoch, lambda rec, now: tr.set_progress(rec, epoch, fraction, message))
+            held, epoch,
+            lambda rec, now: tr.set_progress(rec, epoch, fraction, message, token))
 
     async def sweep(self):
-        """Expire pending jobs past their limit and delete old completed jobs. Returns the
+        """Expire pending jobs past their limit and delete old finished jobs. Returns the
         expired records."""
         expired = await self.sweep_expired()
-        await self.purge_completed()
+        await self.purge_finished()
         return expired
 
     async def purge_completed(self):
@@ -388,6 +333,19 @@ class Engine:
         if self.config.keep_completed is None:
             return 0
         return await self.store.purge(COMPLETED, self.clock() - self.config.keep_completed)
+
+    async def purge_finished(self):
+        """Delete completed jobs older than ``keep_completed``, failed and cancelled jobs
+        older than ``keep_failed`` (None keeps them), and throttle state that spaces
+        nothing any more. Returns how many jobs were deleted."""
+        n = await self.purge_completed()
+        keep = self.config.keep_failed
+        now = self.clock()
+        if keep is not None:
+            n += await self.store.purge(FAILED, now - keep)
+            n += await self.store.purge(CANCELLED, now - keep)
+        await self._purge_throttles(now)
+        return n
 
     async def sweep_expired(self):
         """Expire pending jobs past their limit; returns the expired records."""
@@ -409,201 +367,3 @@ class Engine:
             if gone is not None:
                 expired.append(gone)
         return expired
-
-    # -- control from any tab --------------------------------------------------------
-    async def _control(self, job_id, change):
-        if type(job_id) is not str:
-            raise KeyError(job_id)
-        known = await self.store.get(job_id)
-        if known is None:
-            raise KeyError(job_id)
-        now = self.clock()
-
-        def fn(tx):
-            cur = tx.jobs[job_id]
-            if cur is None:
-                raise KeyError(job_id)
-            new = change(cur, now)
-            if new is cur:
-                return cur, False
-            tx.put(new)
-            if new["status"] == CANCELLED:
-                self._schedule_next(tx, new, now)
-            return new, True
-        pending_keys = (run_key(known["schedule"]),) if known.get("schedule") else ()
-        return await self.store.atomic(fn, job_ids=(job_id,),
-                                       meta_keys=self._finish_metas(known, ()),
-                                       pending_keys=pending_keys)
-
-    async def cancel(self, job_id):
-        """pending/processing -> cancelled. Returns ``(record, changed)``."""
-        return await self._control(job_id, tr.cancel)
-
-    async def redrive(self, job_id):
-        """failed/cancelled -> pending, attempts 0. Returns ``(record, changed)``."""
-        return await self._control(job_id, tr.redrive)
-
-    async def redrive_failed(self, queue=None):
-        """Redrive every failed job (of ``queue``); returns the redriven records."""
-        out = []
-        for rec in await self.store.query(status=FAILED, queue=queue, limit=None):
-            new, changed = await self.redrive(rec["id"])
-            if changed:
-                out.append(new)
-        return out
-
-    async def set_paused(self, queue, paused):
-        check_name(queue, "queue")
-
-        def fn(tx):
-            names = list(tx.metas.get(PAUSED) or [])
-            if paused and queue not in names:
-                names.append(queue)
-            elif not paused and queue in names:
-                names.remove(queue)
-            else:
-                return names
-            tx.put_meta(PAUSED, names)
-            return names
-        return await self.store.atomic(fn, meta_keys=(PAUSED,))
-
-    async def paused(self):
-        return set(await self.store.meta_get(PAUSED) or [])
-
-    # -- recurring jobs --------------------------------------------------------------
-    async def every(self, name, seconds, payload=None, queue=None, key=None, priority=0,
-                    retries=None, default_queue=None):
-        """Declare a recurring schedule (idempotent per key). Returns the pending run's
-        record when this call created the schedule, else None."""
-        check_name(name, "name")
-        check_number(seconds, "seconds", allow_none=False)
-        if seconds <= 0:
-            raise ValueError(f"seconds must be > 0, not {seconds!r}")
-        check_payload(payload)
-        if key is None:
-            key = name
-        check_name(key, "key")
-        if queue is None:
-            queue = default_queue or DEFAULT_QUEUE
-        check_name(queue, "queue")
-        sched = {"key": key, "name": name, "interval": seconds, "payload": payload,
-                 "queue": queue, "priority": priority, "retries": retries}
-        now = self.clock()
-
-        def fn(tx):
-            old = tx.metas.get(SCHEDULE + key)
-            if old is not None:
-                # Declared again (every tab does so on load): keep the one schedule and
-                # its pending run; a changed interval applies from the next run on.
-                merged = dict(old)
-                merged.update(sched)
-                if merged != old:
-                    tx.put_meta(SCHEDULE + key, merged)
-                return None
-            return self._put_run(tx, sched, now, now)
-        return await self.store.atomic(fn, meta_keys=(SCHEDULE + key, SEQ),
-                                       pending_keys=(run_key(key),))
-
-    async def unschedule(self, key):
-        """Remove a schedule and cancel its pending run; True if it existed."""
-        check_name(key, "key")
-        now = self.clock()
-
-        def fn(tx):
-            old = tx.metas.get(SCHEDULE + key)
-            if old is None:
-                return False, None
-            tx.put_meta(SCHEDULE + key, None)
-            run = tx.by_key.get(run_key(key))
-            if run is not None:
-                run = tr.cancel(run, now)
-                run["error"]["message"] = "its schedule was removed"
-                tx.put(run)
-            return True, run
-        return await self.store.atomic(fn, meta_keys=(SCHEDULE + key,),
-                                       pending_keys=(run_key(key),))
-
-    async def ensure_schedules(self):
-        """Leader start-up: every schedule has a pending or running run (repairs a run
-        lost to a crash between finishing one run and putting the next)."""
-        created = []
-        schedules = await self.store.meta_prefix(SCHEDULE)
-        running = await self.store.query(status=PROCESSING, limit=None)
-        busy = set()
-        for rec in running:
-            if rec.get("schedule"):
-                busy.add(rec["schedule"])
-        for mkey in schedules:
-            skey = schedules[mkey]["key"]
-            if skey in busy:
-                continue
-            now = self.clock()
-
-            def fn(tx, skey=skey, now=now):
-                sched = tx.metas.get(SCHEDULE + skey)
-                if sched is None or tx.by_key.get(run_key(skey)) is not None:
-                    return None
-                due = sched.get("next_due")
-                if due is None or due < now:
-                    due = now
-                return self._put_run(tx, sched, due, now)
-            rec = await self.store.atomic(fn, meta_keys=(SCHEDULE + skey, SEQ),
-                                          pending_keys=(run_key(skey),))
-            if rec is not None:
-                created.append(rec)
-        return created
-
-    # -- debounced and throttled triggers -----------------------------------------------
-    async def debounce(self, spec, first_call, last_call, wait, max_wait):
-        """One coalesced batch of debounced calls made between ``first_call`` and
-        ``last_call`` with ``spec["payload"]`` the latest. Joins the burst whose job is
-        still pending (same key), else starts a new burst. Returns ``(record, created)``."""
-        now = self.clock()
-        key = spec["key"]
-
-        def fn(tx):
-            cur = tx.by_key.get(key)
-            if cur is None:
-                trig = {"kind": "debounce", "first": first_call, "last": last_call}
-                spec2 = dict(spec)
-                spec2["run_at"] = timing.debounce_due(first_call, last_call, wait, max_wait)
-                return self._insert(tx, spec2, now, trigger=trig), True
-            trig = dict(cur.get("trigger") or {"first": cur["created_at"], "last": 0})
-            trig["kind"] = "debounce"
-            new = dict(cur)
-            if last_call >= trig["last"]:
-                trig["last"] = last_call
-                new["payload"] = spec["payload"]
-            if first_call < trig["first"]:
-                trig["first"] = first_call
-            new["trigger"] = trig
-            new["run_at"] = timing.debounce_due(trig["first"], trig["last"], wait, max_wait)
-            if new.get("ttl") is not None:
-                new["expires_at"] = new["run_at"] + new["ttl"]
-            touch(new)
-            tx.put(new)
-            return new, False
-        return await self.store.atomic(fn, meta_keys=(SEQ,), pending_keys=(key,))
-
-    async def throttle(self, spec, interval):
-        """A throttled call: a pending run with this key takes the latest payload; else a
-        new run is due now, or at the end of the interval after the previous run's due
-        time. Returns ``(record, created)``."""
-        now = self.clock()
-        key = spec["key"]
-
-        def fn(tx):
-            cur = tx.by_key.get(key)
-            if cur is not None:
-                new = dict(cur)
-                new["payload"] = spec["payload"]
-                tx.put(new)
-                return new, False
-            due = timing.throttle_due(now, tx.metas.get(THROTTLE + key), interval)
-            spec2 = dict(spec)
-            spec2["run_at"] = due
-            rec = self._insert(tx, spec2, now, trigger={"kind": "throttle"})
-            tx.put_meta(THROTTLE + key, due)
-            return rec, True
-        return await self.store.atomic(fn, meta_keys=(SEQ, THROTTLE + key),
-                                       pending_keys=(key,))

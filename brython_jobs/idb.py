@@ -11,20 +11,46 @@ has no index API and an invalid default transaction mode), so this module wraps
 
 A transaction stays alive only while its own requests are awaited: never await a timer,
 a sleep or an unrelated promise in the middle of one.
+
+Errors are the package's own (errors.py): ``StorageError`` with the browser's error name
+as ``.name`` (``StorageFull`` for ``QuotaExceededError``), and ``StorageUnavailable`` when
+the database cannot be opened at all.
 """
 
+from .errors import StorageError, StorageUnavailable, storage_error  # noqa: F401
 from .jsenv import scope, is_nullish
 
+# open() failing with these means IndexedDB cannot be used here at all (an opaque
+# origin, storage blocked by the browser's settings, a private window).
+UNAVAILABLE_NAMES = ("SecurityError", "InvalidStateError", "UnknownError")
 
-class StorageError(Exception):
-    """IndexedDB reported an error (quota, abort, a blocked upgrade...)."""
 
-
-def _error_text(target, what):
+def _error_name(target):
     err = getattr(target, "error", None)
     if is_nullish(err):
-        return what
-    return f"{what}: {err.name}: {err.message}"
+        return None
+    name = getattr(err, "name", None)
+    return None if is_nullish(name) else str(name)
+
+
+def _error(target, what):
+    """The StorageError for a failed request or transaction, named as the browser
+    named it."""
+    err = getattr(target, "error", None)
+    if is_nullish(err):
+        return storage_error(what)
+    return storage_error(f"{what}: {err.name}: {err.message}", _error_name(target))
+
+
+def thrown_name(exc):
+    """The DOMException name of a JS error raised synchronously into Python, when its
+    text names it (Brython does not always keep the name: then None)."""
+    text = str(exc)
+    for name in UNAVAILABLE_NAMES + ("QuotaExceededError", "NotFoundError", "DataError",
+                                     "TransactionInactiveError", "DataCloneError"):
+        if name in text:
+            return name
+    return None
 
 
 def request(req):
@@ -36,7 +62,7 @@ def request(req):
             resolve(None if is_nullish(value) else value)
 
         def bad(ev):
-            reject(StorageError(_error_text(req, "request failed")))
+            reject(_error(req, "request failed"))
         req.onsuccess = ok
         req.onerror = bad
     return scope.Promise.new(executor)
@@ -46,8 +72,8 @@ def done(tx):
     """An awaitable that resolves when ``tx`` commits, raises if it errors or aborts."""
     def executor(resolve, reject):
         tx.oncomplete = lambda ev: resolve(True)
-        tx.onerror = lambda ev: reject(StorageError(_error_text(tx, "transaction failed")))
-        tx.onabort = lambda ev: reject(StorageError(_error_text(tx, "transaction aborted")))
+        tx.onerror = lambda ev: reject(_error(tx, "transaction failed"))
+        tx.onabort = lambda ev: reject(_error(tx, "transaction aborted"))
     return scope.Promise.new(executor)
 
 
@@ -91,16 +117,27 @@ async def open_db(name, version, upgrade, on_versionchange=None, on_blocked=None
     ``on_versionchange()`` is called when another tab wants a newer version: the
     connection is closed first so that upgrade is not blocked by this tab.
     ``on_blocked()`` is called when this open waits for older connections to close.
+    Raises ``StorageUnavailable`` (naming the cause) when there is no IndexedDB or the
+    browser refuses to open it.
     """
+    factory = getattr(scope, "indexedDB", None)
+    if is_nullish(factory):
+        raise StorageUnavailable(f"cannot open {name}: this browser context has no "
+                                 "IndexedDB", None)
+
     def executor(resolve, reject):
-        req = scope.indexedDB.open(name, version)
+        try:
+            req = factory.open(name, version)
+        except Exception as exc:  # thrown at once, e.g. SecurityError in an opaque origin
+            reject(StorageUnavailable(f"cannot open {name}: {exc}", thrown_name(exc)))
+            return
 
         def upgrading(ev):
             try:
                 upgrade(req.result, ev.oldVersion, req.transaction)
             except Exception as exc:
                 req.transaction.abort()
-                reject(StorageError(f"upgrade of {name} failed: {exc}"))
+                reject(storage_error(f"upgrade of {name} failed: {exc}"))
 
         def opened(ev):
             db = req.result
@@ -115,9 +152,15 @@ async def open_db(name, version, upgrade, on_versionchange=None, on_blocked=None
         def blocked(ev):
             if on_blocked is not None:
                 on_blocked()
+
+        def failed(ev):
+            err = _error(req, f"cannot open {name}")
+            if err.name in UNAVAILABLE_NAMES:
+                err = StorageUnavailable(str(err), err.name)
+            reject(err)
         req.onupgradeneeded = upgrading
         req.onsuccess = opened
-        req.onerror = lambda ev: reject(StorageError(_error_text(req, f"cannot open {name}")))
+        req.onerror = failed
         req.onblocked = blocked
     return await scope.Promise.new(executor)
 

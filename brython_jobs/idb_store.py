@@ -12,13 +12,31 @@ Database ``brython_jobs.<name>``:
     enqueue counter, recurring schedules, throttle state.
 
 Every write is ``atomic`` or ``walk_pending``: one readwrite transaction over both stores
-that reads, calls the pure change function and writes, then awaits the commit.
+that reads, calls the pure change function, converts every value to write to JS and only
+then writes (so a value that cannot be converted aborts the transaction before any put),
+then awaits the commit. Records read get the defaults of fields older versions did not
+write (``records.upgrade``).
 """
 
 from . import idb
 from .jsenv import NULL, to_js, to_py
-from .records import PENDING, STATUSES
+from .records import PENDING, STATUSES, upgrade
 from .store import Store, Tx
+
+
+def _load(value):
+    return upgrade(to_py(value))
+
+
+def _load_all(values):
+    out = to_py(values) or []
+    for rec in out:
+        upgrade(rec)
+    return out
+
+
+def _is_number(value):
+    return type(value) in (int, float)
 
 VERSION = 1
 JOBS = "jobs"
@@ -70,20 +88,46 @@ class IndexedDBStore(Store):
     def _tx(self, mode, stores=BOTH):
         if self.db is None:
             raise idb.StorageError(f"{self.db_name} is not open")
-        return self.db.transaction(stores, mode)
+        try:
+            return self.db.transaction(stores, mode)
+        except Exception as exc:  # e.g. InvalidStateError: the connection is closing
+            raise idb.storage_error(f"{self.db_name}: cannot begin a transaction: {exc}",
+                                    idb.thrown_name(exc))
 
-    @staticmethod
-    def _write(tx, jobs, meta, txo):
+    def _convert(self, txo):
+        """Every value the transaction writes, converted to JS before the first put."""
+        puts = []
         for rec in txo.final_puts():
-            jobs.put(to_js(rec))
-        for job_id in txo.deletes:
-            jobs.delete(job_id)
+            if type(rec.get("id")) is not str:  # put() would throw DataError midway
+                raise idb.StorageError(f"{self.db_name}: write refused: id "
+                                       f"{rec.get('id')!r} is not a valid key", "DataError")
+            puts.append(to_js(rec))
+        metas = []
         for key in txo.meta_puts:
             value = txo.meta_puts[key]
-            if value is None:
-                meta.delete(key)
+            metas.append((key, None if value is None else to_js(value)))
+        return puts, metas
+
+    def _write(self, tx, jobs, meta, txo, converted):
+        try:
+            self._issue(jobs, meta, txo, converted)
+        except Exception as exc:
+            # A put that throws (an invalid key...) must not let the earlier ones commit.
+            tx.abort()
+            raise idb.storage_error(f"{self.db_name}: write refused: {exc}",
+                                    idb.thrown_name(exc))
+
+    @staticmethod
+    def _issue(jobs, meta, txo, converted):
+        for value in converted[0]:
+            jobs.put(value)
+        for job_id in txo.deletes:
+            jobs.delete(job_id)
+        for pair in converted[1]:
+            if pair[1] is None:
+                meta.delete(pair[0])
             else:
-                meta.put(to_js(value), key)
+                meta.put(pair[1], pair[0])
 
     @staticmethod
     async def _gather(pending):
@@ -111,10 +155,10 @@ class IndexedDBStore(Store):
         metas = {}
         i = 0
         for job_id in job_ids:
-            found[job_id] = values[i]
+            found[job_id] = upgrade(values[i])
             i += 1
         for key in pending_keys:
-            by_key[key] = values[i]
+            by_key[key] = upgrade(values[i])
             i += 1
         for key in meta_keys:
             metas[key] = values[i]
@@ -128,10 +172,11 @@ class IndexedDBStore(Store):
         txo = await self._read(jobs, meta, job_ids, meta_keys, pending_keys)
         try:
             result = fn(txo)
+            converted = self._convert(txo)
         except BaseException:
             tx.abort()  # reads only so far; abort so nothing half-done can commit
             raise
-        self._write(tx, jobs, meta, txo)
+        self._write(tx, jobs, meta, txo, converted)
         await idb.done(tx)
         return result
 
@@ -149,20 +194,21 @@ class IndexedDBStore(Store):
                     cur = await cursor.next()
                     if cur is None:
                         break
-                    result = fn(txo, to_py(cur.value))
+                    result = fn(txo, _load(cur.value))
                     if result:
                         break
                     cursor.advance()
+            converted = self._convert(txo)
         except BaseException:
             tx.abort()
             raise
-        self._write(tx, jobs, meta, txo)
+        self._write(tx, jobs, meta, txo, converted)
         await idb.done(tx)
         return result
 
     async def get(self, job_id):
         tx = self._tx("readonly", JOBS)
-        return to_py(await idb.request(tx.objectStore(JOBS).get(job_id)))
+        return _load(await idb.request(tx.objectStore(JOBS).get(job_id)))
 
     async def query(self, status=None, queue=None, name=None, limit=100):
         if limit is not None and limit <= 0:
@@ -177,15 +223,16 @@ class IndexedDBStore(Store):
                 req = source.getAll() if limit is None else source.getAll(NULL, limit)
             else:
                 req = source.getAll(rng) if limit is None else source.getAll(rng, limit)
-            return to_py(await idb.request(req)) or []
+            return _load_all(await idb.request(req))
         out = []
         cursor = idb.Cursor(source.openCursor() if rng is None else source.openCursor(rng))
         while limit is None or len(out) < limit:
             cur = await cursor.next()
             if cur is None:
                 break
-            rec = to_py(cur.value)
-            if (queue is None or rec["queue"] == queue) and (name is None or rec["name"] == name):
+            rec = _load(cur.value)
+            if (queue is None or rec.get("queue") == queue) \
+                    and (name is None or rec.get("name") == name):
                 out.append(rec)
             cursor.advance()
         return out
@@ -213,7 +260,7 @@ class IndexedDBStore(Store):
         cur = await first
         next_expiry = None if cur is None else cur.key[1]
         return {"heads": heads, "next_expiry": next_expiry,
-                "expired": next_expiry is not None and next_expiry < now}
+                "expired": _is_number(next_expiry) and next_expiry < now}
 
     async def pending_heads(self):
         tx = self._tx("readonly", JOBS)
@@ -233,6 +280,8 @@ class IndexedDBStore(Store):
             key = cur.key
             queue = key[1]
             run_at = key[3]
+            if not _is_number(run_at):
+                run_at = 0  # malformed (strings sort after numbers): due, to be set aside
             if queue not in heads or run_at < heads[queue]:
                 heads[queue] = run_at
             cursor.advance([PENDING, queue, key[2], _HIGH])
@@ -242,7 +291,7 @@ class IndexedDBStore(Store):
         tx = self._tx("readonly", JOBS)
         index = tx.objectStore(JOBS).index("expiry")
         req = index.getAll(idb.key_range([PENDING, -1e308], [PENDING, until], False, True))
-        return to_py(await idb.request(req)) or []
+        return _load_all(await idb.request(req))
 
     async def next_expiry(self):
         tx = self._tx("readonly", JOBS)

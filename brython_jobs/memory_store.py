@@ -3,11 +3,48 @@
 Used by the CPython tests of the core, and usable in a page for a queue that needs no
 durability. Records are deep-copied on the way in and out, as a real store serializes
 them, so a caller can never change stored state by mutating what it holds.
+
+It orders and indexes as IndexedDB does, so the core meets the same store in tests as in
+the browser: lists follow the primary key (the job id); an index holds a record only when
+every part of its key is a valid IndexedDB key (a number, a string or an array of them:
+not None, a bool or a dict), and keys compare numbers < strings < arrays
+(``idb_key``). Records read get the defaults of fields older versions did not write
+(``records.upgrade``).
 """
 
-from .picking import pick_key
-from .records import PENDING, STATUSES
+from .errors import StorageError
+from .records import PENDING, STATUSES, upgrade
 from .store import Store, Tx
+
+_INF = float("inf")
+
+
+def idb_key(value):
+    """A Python sort key that orders like IndexedDB's key comparison, or None when
+    ``value`` is not a valid IndexedDB key (then no index holds the record)."""
+    kind = type(value)
+    if kind is int or kind is float:
+        return None if value != value else (0, value)
+    if kind is str:
+        return (2, value)
+    if kind is list or kind is tuple:
+        parts = []
+        for item in value:
+            part = idb_key(item)
+            if part is None:
+                return None
+            parts.append(part)
+        return (4, tuple(parts))
+    return None
+
+
+def _pick_key(rec):
+    return idb_key([rec.get("status"), rec.get("queue"), rec.get("npri"), rec.get("run_at"),
+                    rec.get("seq")])
+
+
+def _load(value):
+    return upgrade(clone(value))
 
 
 def clone(value):
@@ -42,15 +79,45 @@ class MemoryStore(Store):
         self.is_open = False
 
     def _pending_by_key(self, key):
+        # The ``key`` index ([key, status]): equal keys in primary key (id) order.
         best = None
         for rec in self.jobs.values():
-            if rec["status"] == PENDING and rec.get("key") == key:
-                if best is None or rec["seq"] < best["seq"]:
+            if rec.get("status") == PENDING and rec.get("key") == key \
+                    and idb_key(key) is not None:
+                if best is None or rec["id"] < best["id"]:
                     best = rec
-        return clone(best)
+        return _load(best)
+
+    def _pending(self):
+        """The pending records the ``pick`` index holds, in its order."""
+        found = []
+        for rec in self.jobs.values():
+            if rec.get("status") == PENDING:
+                key = _pick_key(rec)
+                if key is not None:
+                    found.append((key, rec))
+        found.sort(key=lambda pair: pair[0])
+        out = []
+        for pair in found:
+            out.append(pair[1])
+        return out
+
+    def _expiring(self):
+        """(expires_at, record) of the pending records the ``expiry`` index holds."""
+        out = []
+        for rec in self.jobs.values():
+            limit = rec.get("expires_at")
+            if rec.get("status") == PENDING and idb_key(limit) is not None:
+                out.append((limit, rec))
+        return out
 
     def _commit(self, tx):
-        # Like IndexedDB, writes happen only after fn returned without raising.
+        # Like IndexedDB, writes happen only after fn returned without raising, and a
+        # record IndexedDB would refuse (its id is not a valid key) writes nothing.
+        for rec in tx.final_puts():
+            if type(rec.get("id")) is not str:
+                raise StorageError(f"write refused: id {rec.get('id')!r} is not a valid "
+                                   "key", "DataError")
         for rec in tx.final_puts():
             self.jobs[rec["id"]] = clone(rec)
         for job_id in tx.deletes:
@@ -73,7 +140,7 @@ class MemoryStore(Store):
     def _read(self, job_ids, meta_keys, pending_keys):
         jobs = {}
         for job_id in job_ids:
-            jobs[job_id] = clone(self.jobs.get(job_id))
+            jobs[job_id] = _load(self.jobs.get(job_id))
         metas = {}
         for key in meta_keys:
             metas[key] = clone(self.meta.get(key))
@@ -86,86 +153,97 @@ class MemoryStore(Store):
         tx = self._read(job_ids, meta_keys, pending_keys)
         result = fn(tx, None)
         if not result:
-            candidates = []
-            for rec in self.jobs.values():
-                if rec["status"] == PENDING and rec["queue"] == queue:
-                    candidates.append(rec)
-            candidates.sort(key=pick_key)
-            for rec in candidates:
-                result = fn(tx, clone(rec))
+            for rec in self._pending():
+                if rec["queue"] != queue:
+                    continue
+                result = fn(tx, _load(rec))
                 if result:
                     break
         self._commit(tx)
         return result
 
     async def get(self, job_id):
-        return clone(self.jobs.get(job_id))
+        return _load(self.jobs.get(job_id))
 
     async def query(self, status=None, queue=None, name=None, limit=100):
+        if limit is not None and limit <= 0:
+            return []
         out = []
-        for rec in self.jobs.values():
-            if status is not None and rec["status"] != status:
+        for job_id in sorted(self.jobs):  # primary key order, as IndexedDB lists
+            rec = self.jobs[job_id]
+            if status is not None and rec.get("status") != status:
                 continue
-            if queue is not None and rec["queue"] != queue:
+            if queue is not None and rec.get("queue") != queue:
                 continue
-            if name is not None and rec["name"] != name:
+            if name is not None and rec.get("name") != name:
                 continue
             out.append(rec)
-        out.sort(key=lambda r: r["seq"])
-        if limit is not None:
-            out = out[:limit]
-        return clone(out)
+            if limit is not None and len(out) >= limit:
+                break
+        loaded = []
+        for rec in out:
+            loaded.append(_load(rec))
+        return loaded
 
     async def counts(self):
         out = {}
         for status in STATUSES:
             out[status] = 0
         for rec in self.jobs.values():
-            out[rec["status"]] += 1
+            status = rec.get("status")
+            if status in out:  # the status index holds no record without a valid one
+                out[status] += 1
         return out
 
     async def pending_heads(self):
+        # As the IndexedDB store's skip scan: the first key of each (queue, priority)
+        # run gives that run's earliest due time; one that is not a number counts as 0
+        # (due: a walk of the queue sets the malformed record aside).
         heads = {}
-        for rec in self.jobs.values():
-            if rec["status"] == PENDING:
-                q = rec["queue"]
-                if q not in heads or rec["run_at"] < heads[q]:
-                    heads[q] = rec["run_at"]
+        seen = []
+        for rec in self._pending():
+            run = [rec["queue"], rec["npri"]]
+            if run in seen:
+                continue
+            seen.append(run)
+            at = rec["run_at"]
+            if type(at) not in (int, float):
+                at = 0
+            q = rec["queue"]
+            if q not in heads or at < heads[q]:
+                heads[q] = at
         return heads
 
     async def overview(self, now):
-        expired = False
-        for rec in self.jobs.values():
-            limit = rec.get("expires_at")
-            if rec["status"] == PENDING and limit is not None and limit < now:
-                expired = True
-                break
-        return {"heads": await self.pending_heads(), "next_expiry": await self.next_expiry(),
-                "expired": expired}
+        limit = await self.next_expiry()
+        return {"heads": await self.pending_heads(), "next_expiry": limit,
+                "expired": type(limit) in (int, float) and limit < now}
 
     async def expiring(self, until):
+        found = []
+        for pair in self._expiring():
+            limit = pair[0]
+            if type(limit) in (int, float) and -_INF < limit < until:
+                found.append((limit, pair[1]["id"], pair[1]))
+        found.sort(key=lambda item: (item[0], item[1]))
         out = []
-        for rec in self.jobs.values():
-            limit = rec.get("expires_at")
-            if rec["status"] == PENDING and limit is not None and limit < until:
-                out.append(rec)
-        out.sort(key=lambda r: r["expires_at"])
-        return clone(out)
+        for item in found:
+            out.append(_load(item[2]))
+        return out
 
     async def next_expiry(self):
         best = None
-        for rec in self.jobs.values():
-            limit = rec.get("expires_at")
-            if rec["status"] == PENDING and limit is not None:
-                if best is None or limit < best:
-                    best = limit
+        for pair in self._expiring():
+            if best is None or idb_key(pair[0]) < idb_key(best):
+                best = pair[0]
         return best
 
     async def purge(self, status, before):
         doomed = []
         for rec in self.jobs.values():
-            if rec["status"] == status and rec["finished_at"] is not None \
-                    and rec["finished_at"] < before:
+            limit = rec.get("finished_at")
+            if rec.get("status") == status and type(limit) in (int, float) \
+                    and limit < before:
                 doomed.append(rec["id"])
         for job_id in doomed:
             del self.jobs[job_id]

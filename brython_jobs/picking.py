@@ -31,7 +31,8 @@ def plan(heads, now, running, paused, limit, next_expiry=None):
             due.append((at, queue))
         elif wake_at is None or at < wake_at:
             wake_at = at
-    due.sort()
+    # By due time, then name (as text: a malformed record may name its queue otherwise)
+    due.sort(key=lambda item: (item[0], str(item[1])))
     free = limit - len(running)
     queues = []
     for item in due:

@@ -64,44 +64,88 @@ class Tx:
 
 
 class Store:
-    """The interface (all methods are coroutines unless noted).
+    """The interface every job store implements; all methods are coroutines except
+    ``close``. Subclasses override every one (these raise NotImplementedError).
 
-    ``open()``                      open or create the storage; idempotent
-    ``close()``                     (plain method) release it
-    ``atomic(fn, job_ids=(), meta_keys=(), pending_keys=())``
-        one readwrite transaction: read the named jobs, meta values and the pending job
-        holding each key, call ``fn(tx)`` (a ``Tx``), apply ``tx``'s writes, wait for the
-        commit and return what ``fn`` returned. If ``fn`` raises, nothing is written and
-        the exception propagates.
-    ``walk_pending(queue, fn, meta_keys=(), job_ids=(), pending_keys=())``
-        one readwrite transaction: read the meta values, jobs and keyed pending jobs as
-        ``atomic`` does, call ``fn(tx, None)`` (it may write, e.g. finish the job that just
-        ran), and unless that returned a true value call ``fn(tx, rec)`` with the pending
-        jobs of ``queue`` in pick order (highest priority, then earliest due time, then
-        enqueue order) until it returns True. The walk sees the records as stored when the
-        transaction began, not the writes ``fn`` queued. Returns the last value ``fn``
-        returned.
-    ``overview(now)``               one read: ``{"heads": pending_heads(), "next_expiry":
-                                    next_expiry(), "expired": whether a pending job has
-                                    expires_at < now}``
-    ``get(job_id)``                 the record or None
-    ``query(status=None, queue=None, name=None, limit=100)``
-        records matching all given filters, oldest first (enqueue order); ``limit=None``
-        for all
-    ``counts()``                    {status: number of jobs} for every status
-    ``pending_heads()``             {queue: earliest run_at of its pending jobs}
-    ``expiring(until)``             pending records whose expires_at < until
-    ``next_expiry()``               the smallest expires_at of a pending job, or None
-    ``purge(status, before)``       delete jobs of that status finished before ``before``;
-                                    returns how many
-    ``meta_get(key)``               a meta value or None
-    ``meta_prefix(prefix)``         {key: value} of the meta keys starting with prefix
+    Order: lists follow the primary key (the job id; ids sort in creation order), and
+    equal index keys too, as IndexedDB orders them. An index holds a record only when
+    every part of its key is a valid IndexedDB key (a number, a string or an array);
+    keys compare numbers < strings < arrays. Records read carry the defaults of fields
+    an older version did not write (``records.upgrade``).
     """
 
+    async def atomic(self, fn, job_ids=(), meta_keys=(), pending_keys=()):
+        """One readwrite transaction: read the named jobs, meta values and the pending
+        job holding each key, call ``fn(tx)`` (a ``Tx``), apply ``tx``'s writes, wait for
+        the commit and return what ``fn`` returned. If ``fn`` raises, or a value cannot
+        be stored, nothing is written and the exception propagates (a store's own
+        failure as ``errors.StorageError``, e.g. ``StorageFull``)."""
+        raise NotImplementedError
+
+    async def walk_pending(self, queue, fn, meta_keys=(), job_ids=(), pending_keys=()):
+        """One readwrite transaction: read the meta values, jobs and keyed pending jobs as
+        ``atomic`` does, call ``fn(tx, None)`` (it may write, e.g. finish the job that
+        just ran), and unless that returned a true value call ``fn(tx, rec)`` with the
+        pending jobs of ``queue`` in pick order (highest priority, then earliest due
+        time, then enqueue order: the ``pick`` index ``[status, queue, npri, run_at,
+        seq]``) until it returns True. The walk sees the records as stored when the
+        transaction began, not the writes ``fn`` queued. Returns the last value ``fn``
+        returned."""
+        raise NotImplementedError
+
+    async def overview(self, now):
+        """One read for a dispatch pass: ``{"heads": pending_heads(), "next_expiry":
+        next_expiry(), "expired": whether a pending job has a numeric expires_at <
+        now}``."""
+        raise NotImplementedError
+
+    async def get(self, job_id):
+        """The record with id ``job_id``, or None."""
+        raise NotImplementedError
+
+    async def query(self, status=None, queue=None, name=None, limit=100):
+        """The records matching every filter given, in id order (oldest first), at most
+        ``limit`` of them (None: all; 0 or less: none)."""
+        raise NotImplementedError
+
+    async def counts(self):
+        """``{status: number of jobs}`` for every status of ``records.STATUSES``."""
+        raise NotImplementedError
+
+    async def pending_heads(self):
+        """``{queue: earliest run_at of its pending jobs}``; a queue whose earliest key in
+        a priority run is not a number reports 0 (due, so a walk can set the malformed
+        record aside)."""
+        raise NotImplementedError
+
+    async def expiring(self, until):
+        """The pending records whose (numeric) expires_at < ``until``, earliest first."""
+        raise NotImplementedError
+
+    async def next_expiry(self):
+        """The smallest expires_at of a pending job (by key order), or None."""
+        raise NotImplementedError
+
+    async def purge(self, status, before):
+        """Delete the jobs of ``status`` finished before ``before`` (strictly); returns
+        how many."""
+        raise NotImplementedError
+
+    async def meta_get(self, key):
+        """The meta value stored under ``key``, or None."""
+        raise NotImplementedError
+
+    async def meta_prefix(self, prefix):
+        """``{key: value}`` of the meta keys that start with ``prefix``."""
+        raise NotImplementedError
+
     async def open(self):
+        """Open or create the storage; idempotent. Raises ``errors.StorageUnavailable``
+        when it cannot be opened at all."""
         raise NotImplementedError
 
     def close(self):
+        """Release the storage (a plain method)."""
         raise NotImplementedError
 
     # -- paging for the inspector (admin.py); every store implements these ------------

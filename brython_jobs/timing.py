@@ -59,10 +59,11 @@ def debounce_due(first_call, last_call, wait, max_wait):
     return due
 
 
-def throttle_due(now, last_due, interval):
-    """When the next throttled run may start: now, unless the previous start (due at
-    ``last_due``) was less than ``interval`` ago, then at the end of that interval."""
-    if last_due is None:
+def throttle_due(now, last_start, interval):
+    """When the next throttled run may start: now, unless the previous run started (at
+    ``last_start``) less than ``interval`` ago, then one interval after that start. This
+    spaces starts, so a run that started late pushes the next one back too."""
+    if last_start is None:
         return now
-    earliest = last_due + interval
+    earliest = last_start + interval
     return earliest if earliest > now else now

@@ -2,27 +2,25 @@
 
 Every function returns a *new* dict and never mutates its argument, so a caller inside a
 store transaction can compare before and after. Changes a leader makes about a job it runs
-(``complete``, ``fail_attempt``, ``set_progress``) name the leader epoch that claimed it;
-when the stored record is no longer processing under that epoch (cancelled, recovered by a
-newer leader, ...) they raise ``StaleWrite`` and nothing is written.
+(``complete``, ``fail_attempt``, ``set_progress``) name the attempt: the leader epoch
+that claimed it and the claim token that claim gave the record. When the stored record is
+no longer processing under that epoch and claim (cancelled, recovered by a newer leader,
+redriven and claimed again by the same leader...) they raise ``StaleWrite`` and nothing
+is written.
 
     pending --claim--> processing --complete--> completed
        ^                   |  \\--fail_attempt (attempts left)--> pending (run_at later)
        |                   |   \\-fail_attempt (none left)------> failed
        |                   \\--recover (owner gone)-------------> pending | failed
     pending --expire--> failed | cancelled          any unfinished --cancel--> cancelled
-    failed | cancelled --redrive--> pending
+    failed | cancelled --redrive--> pending         malformed --set_aside--> failed corrupt
 """
 
+from .errors import StaleWrite  # noqa: F401  (re-exported under its old home)
 from .records import (
     PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED, FINISHED, EXPIRED, CANCELLED_CODE,
-    INTERRUPTED, error, touch,
+    INTERRUPTED, CORRUPT, error, is_number, touch,
 )
-
-
-class StaleWrite(Exception):
-    """The job is no longer what the writer believes (another leader owns it, it was
-    cancelled, or it finished): the write is refused."""
 
 
 def _copy(rec):
@@ -31,7 +29,8 @@ def _copy(rec):
 
 
 def claim(rec, now, owner):
-    """pending and due -> processing under leader epoch ``owner``; counts the attempt."""
+    """pending and due -> processing under leader epoch ``owner``; counts the attempt and
+    gives it a new claim token (``rec["claim"]``, never reused for this job)."""
     if rec["status"] != PENDING or rec["run_at"] > now:
         raise StaleWrite(f"job {rec['id']} is not due pending")
     out = _copy(rec)
@@ -40,16 +39,18 @@ def claim(rec, now, owner):
     out["started_at"] = now
     out["finished_at"] = None
     out["owner"] = owner
+    out["claim"] = (rec.get("claim") or 0) + 1
     out["progress"] = None
     return touch(out)
 
 
-def _check_owner(rec, owner):
+def _check_owner(rec, owner, token):
     if rec is None:
         raise StaleWrite("job no longer exists")
-    if rec["status"] != PROCESSING or rec["owner"] != owner:
-        raise StaleWrite(f"job {rec['id']} is {rec['status']} under owner {rec['owner']}, "
-                         f"not processing under {owner}")
+    if rec["status"] != PROCESSING or rec["owner"] != owner or rec.get("claim") != token:
+        raise StaleWrite(f"job {rec['id']} is {rec['status']} under owner {rec['owner']} "
+                         f"claim {rec.get('claim')}, not processing under {owner} "
+                         f"claim {token}")
 
 
 def _finish(rec, now, status, err=None):
@@ -61,18 +62,19 @@ def _finish(rec, now, status, err=None):
     return touch(out)
 
 
-def complete(rec, now, owner, result):
-    """processing (owned) -> completed with ``result``."""
-    _check_owner(rec, owner)
+def complete(rec, now, owner, result, token=None):
+    """processing (owned by epoch ``owner``, claim ``token``) -> completed with
+    ``result``."""
+    _check_owner(rec, owner, token)
     out = _finish(rec, now, COMPLETED)
     out["result"] = result
     return out
 
 
-def fail_attempt(rec, now, owner, code, message, retry_delay, final=False):
+def fail_attempt(rec, now, owner, code, message, retry_delay, final=False, token=None):
     """processing (owned) -> pending again after ``retry_delay`` while attempts remain,
     else failed. ``final=True`` fails at once (for example ``no_handler``)."""
-    _check_owner(rec, owner)
+    _check_owner(rec, owner, token)
     err = error(code, message)
     if final or rec["attempts"] >= rec["max_attempts"]:
         return _finish(rec, now, FAILED, err)
@@ -84,9 +86,9 @@ def fail_attempt(rec, now, owner, code, message, retry_delay, final=False):
     return touch(out)
 
 
-def set_progress(rec, owner, fraction, message):
+def set_progress(rec, owner, fraction, message, token=None):
     """Store progress of an owned processing job."""
-    _check_owner(rec, owner)
+    _check_owner(rec, owner, token)
     out = _copy(rec)
     out["progress"] = {"fraction": fraction, "message": message}
     return out
@@ -143,5 +145,18 @@ def redrive(rec, now):
     out["error"] = None
     out["owner"] = None
     ttl = rec.get("ttl")
-    out["expires_at"] = None if ttl is None else now + ttl
+    # (a malformed ttl, on a record once set aside as corrupt, gives no expiry)
+    out["expires_at"] = now + ttl if is_number(ttl) else None
+    return touch(out)
+
+
+def set_aside(rec, now, message):
+    """A record that cannot be dispatched (``records.problem`` named a malformed field)
+    -> failed with code ``corrupt``, so it stops blocking the queue and stays visible.
+    Copes with any field being malformed."""
+    out = _copy(rec)
+    out["status"] = FAILED
+    out["finished_at"] = now
+    out["owner"] = None
+    out["error"] = error(CORRUPT, f"set aside, the stored record is malformed: {message}")
     return touch(out)

@@ -15,7 +15,9 @@ does not depend on the engine. Their ids sort in ``seq`` order, as real job ids 
 creation order (a store may list by id).
 """
 
+from brython_jobs.errors import StorageError
 from brython_jobs.records import (
+    MAX_DEPTH, MAX_SAFE_INT, check_payload,
     CANCELLED, COMPLETED, FAILED, PENDING, PROCESSING, STATUSES, new_record, touch,
 )
 
@@ -595,6 +597,153 @@ async def check_overview(store, check):
     check(ov["expired"] is True, "job 3 is past its limit (155) at 155.5")
 
 
+async def check_query_and_keys_follow_id_order(store, check):
+    """Listing follows primary key order (job id), as IndexedDB lists: query with or
+    without a status, and the pending job of a key (the smallest id among equal index
+    keys), even where ids sort differently from seq."""
+    recs = []
+    for seq, job_id in ((1, "job-c"), (2, "job-a"), (3, "job-b")):
+        rec = job(seq, key="k")
+        rec["id"] = job_id
+        recs.append(rec)
+    done = job(4, status=COMPLETED)
+    done["id"] = "job-0"
+    recs.append(done)
+    await put_all(store, recs)
+    everything = ids(await store.query(limit=None))
+    check(everything == ["job-0", "job-a", "job-b", "job-c"], f"query gave {everything!r}")
+    pending = ids(await store.query(status=PENDING, limit=None))
+    check(pending == ["job-a", "job-b", "job-c"], f"query(pending) gave {pending!r}")
+    named = ids(await store.query(name="task", limit=2))
+    check(named == ["job-0", "job-a"], f"query(name, limit=2) gave {named!r}")
+    seen = {}
+
+    def fn(tx):
+        seen["k"] = tx.by_key["k"]
+    await store.atomic(fn, pending_keys=["k"])
+    check(seen["k"] is not None and seen["k"]["id"] == "job-a",
+          f"the pending job of key k is {seen['k']!r}, expected job-a (smallest id)")
+
+
+async def check_malformed_index_keys_order_as_indexeddb(store, check):
+    """A pending record whose run_at is not a number is walked after the numeric ones
+    (IndexedDB sorts strings after numbers) and one whose run_at is missing is not
+    indexed, so not walked; heads and overview do not fail on them, and a queue whose
+    only pending record has a non-numeric run_at is due (so a walk can set it aside)."""
+    odd = job(1, run_at=300.0)
+    odd["run_at"] = "soon"
+    gone = job(2, run_at=300.0)
+    gone["run_at"] = None
+    lone = job(4, queue="q2")
+    lone["run_at"] = "later"
+    await put_all(store, [odd, gone, job(3, run_at=200.0), lone])
+    seen = []
+
+    def fn(tx, rec):
+        if rec is not None:
+            seen.append(rec["seq"])
+        return False
+    await store.walk_pending("default", fn)
+    check(seen == [3, 1], f"walk order was {seen!r}, expected [3, 1]")
+    heads = await store.pending_heads()
+    check(heads.get("default") == 200.0, f"heads {heads!r}")
+    check(heads.get("q2") == 0, f"a queue holding only a malformed run_at is due: {heads!r}")
+    ov = await store.overview(100.0)
+    check(ov["heads"] == heads, f"overview heads {ov['heads']!r}")
+
+
+OLDER_FIELDS = ("owner", "ttl", "on_expire", "schedule", "trigger", "claim", "progress",
+                "result", "error", "key")
+
+
+async def check_records_of_an_older_version_read_with_defaults(store, check):
+    """A record written without the fields later versions added is read back, by every
+    read path, with their defaults (None; on_expire "fail"; claim 0)."""
+    older = job(1, run_at=100.0, ttl=20.0)
+    waiting = job(2, run_at=100.0)
+    for rec in (older, waiting):
+        for field in OLDER_FIELDS:
+            del rec[field]
+    older["key"] = "k"  # still findable by key
+    older["expires_at"] = 120.0
+    await put_all(store, [older, waiting])
+    want = job(1, run_at=100.0, ttl=20.0)
+    want["ttl"] = None
+    want["key"] = "k"
+    got = await store.get("job-0001")
+    check(got == want, f"get() gave {got!r}")
+    listed = await store.query(limit=None)
+    check(len(listed) == 2 and listed[0] == want, f"query() gave {listed!r}")
+    filtered = await store.query(queue="default", limit=None)
+    check(len(filtered) == 2 and filtered[0] == want, f"query(queue) gave {filtered!r}")
+    by_status = await store.query(status=PENDING, limit=None)
+    check(len(by_status) == 2 and by_status[0] == want, f"query(status) gave {by_status!r}")
+    late = await store.expiring(130.0)
+    check(late == [want], f"expiring() gave {late!r}")
+    seen = {}
+
+    def fn(tx):
+        seen["jobs"] = tx.jobs["job-0002"]
+        seen["key"] = tx.by_key["k"]
+    await store.atomic(fn, job_ids=["job-0002"], pending_keys=["k"])
+    check(seen["key"] == want, f"tx.by_key gave {seen['key']!r}")
+    check(seen["jobs"]["claim"] == 0 and seen["jobs"]["on_expire"] == "fail"
+          and seen["jobs"]["owner"] is None, f"tx.jobs gave {seen['jobs']!r}")
+    walked = []
+
+    def walk(tx, rec):
+        if rec is not None:
+            walked.append(rec)
+        return False
+    await store.walk_pending("default", walk)
+    check(len(walked) == 2 and walked[0] == want, f"the walk gave {walked!r}")
+
+
+async def check_a_refused_record_writes_nothing(store, check):
+    """When the store refuses one record of a transaction (its id is not a valid key),
+    it raises StorageError (name "DataError") and writes none of the transaction, not
+    even the records put before it."""
+    await put_all(store, [job(1, payload="keep")], {"m": 1})
+    before = await snapshot(store)
+
+    def fn(tx):
+        changed = dict(tx.jobs["job-0001"])
+        changed["payload"] = "lost"
+        tx.put(changed)
+        tx.put(job(2))
+        tx.put_meta("m", 2)
+        bad = job(3)
+        bad["id"] = None
+        tx.put(bad)
+    raised = None
+    try:
+        await store.atomic(fn, job_ids=["job-0001"])
+    except StorageError as exc:
+        raised = exc
+    check(raised is not None, "a refused record raises StorageError")
+    check(raised is None or raised.name == "DataError", f"error name {raised and raised.name!r}")
+    after = await snapshot(store)
+    check(after == before, f"a refused transaction changed the store: {after!r}")
+
+
+async def check_values_at_the_limits_round_trip(store, check):
+    """The largest values check_payload accepts come back exactly: ints at +-(2**53 - 1),
+    tiny and huge finite floats, and data nested MAX_DEPTH levels."""
+    deep = "bottom"
+    level = 0
+    while level < MAX_DEPTH - 1:  # the payload dict itself is the first level
+        deep = [deep] if level % 2 else {"d": deep}
+        level += 1
+    payload = {"big": MAX_SAFE_INT, "small": -MAX_SAFE_INT, "huge": 1.7e308,
+               "tiny": 5e-324, "deep": deep}
+    check_payload(payload)
+    rec = job(1, payload=payload, priority=-MAX_SAFE_INT)
+    await put_all(store, [rec], {"m": payload})
+    got = await store.get("job-0001")
+    check(got == rec, "a record at the value limits did not round-trip")
+    check(await store.meta_get("m") == payload, "a meta value at the limits did not")
+
+
 CHECKS = [
     check_open_is_idempotent,
     check_put_and_get_round_trip,
@@ -620,6 +769,11 @@ CHECKS = [
     check_meta_get_and_prefix,
     check_walk_pending_reads_jobs_and_keys_first,
     check_overview,
+    check_query_and_keys_follow_id_order,
+    check_malformed_index_keys_order_as_indexeddb,
+    check_records_of_an_older_version_read_with_defaults,
+    check_a_refused_record_writes_nothing,
+    check_values_at_the_limits_round_trip,
 ]
 
 

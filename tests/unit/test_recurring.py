@@ -74,7 +74,7 @@ async def test_declaring_again_keeps_one_schedule_and_one_run(make_engine, store
     assert await store.meta_prefix(SCHEDULE) == {
         SCHEDULE + "sync": {"key": "sync", "name": "sync", "interval": 300,
                             "payload": None, "queue": "default", "priority": 0,
-                            "retries": None, "next_due": T0}}
+                            "retries": None, "next_due": T0, "run": first["id"]}}
     assert [r["id"] for r in await pending_runs(store)] == [first["id"]]
     epoch = await lead(tab_b)
     await run_once(tab_b, epoch)

@@ -55,7 +55,7 @@ def test_complete_by_the_owner():
     """Given a job processing under owner 1,
     When owner 1 completes it with a result at t=110,
     Then it is completed, owner cleared, result stored, indexed by finish time."""
-    after = tr.complete(running(), 110.0, 1, {"vectors": 120})
+    after = tr.complete(running(), 110.0, 1, {"vectors": 120}, token=1)
     assert after["status"] == "completed"
     assert after["result"] == {"vectors": 120}
     assert after["finished_at"] == 110.0 and after["t"] == 110.0
@@ -66,24 +66,26 @@ def test_complete_by_the_owner():
     (running(owner=1), 2),                               # another leader's job
     (pending(), 1),                                      # not processing (recovered)
     (tr.cancel(running(owner=1), 105.0), 1),             # cancelled meanwhile
-    (tr.complete(running(owner=1), 105.0, 1, None), 1),  # already finished
+    (tr.complete(running(owner=1), 105.0, 1, None, token=1), 1),  # already finished
     (None, 1),                                           # deleted
+    (tr.claim(tr.redrive(tr.cancel(running(owner=1), 105.0), 106.0), 107.0, 1), 1),
+    # ^ the same leader's next claim of the job: claim 2, the writer holds claim 1
 ])
 def test_owner_writes_on_a_job_not_held_are_stale(rec, owner):
-    """Given a record that is not processing under the writer's epoch,
+    """Given a record that is not processing under the writer's epoch and claim,
     When the writer completes, fails or reports progress,
     Then StaleWrite is raised each time."""
     with pytest.raises(StaleWrite):
-        tr.complete(rec, 110.0, owner, None)
+        tr.complete(rec, 110.0, owner, None, token=1)
     with pytest.raises(StaleWrite):
-        tr.fail_attempt(rec, 110.0, owner, "handler_error", "boom", 2.0)
+        tr.fail_attempt(rec, 110.0, owner, "handler_error", "boom", 2.0, token=1)
     with pytest.raises(StaleWrite):
-        tr.set_progress(rec, owner, 0.5, "half")
+        tr.set_progress(rec, owner, 0.5, "half", token=1)
 
 
 def test_progress_of_an_owned_job():
     """Given an owned job, When its owner reports progress, Then it is stored."""
-    after = tr.set_progress(running(), 1, 0.5, "half way")
+    after = tr.set_progress(running(), 1, 0.5, "half way", token=1)
     assert after["progress"] == {"fraction": 0.5, "message": "half way"}
     assert after["status"] == "processing"
 
@@ -95,7 +97,7 @@ def test_a_failed_attempt_with_attempts_left_retries_later():
     When it fails at t=110 with a retry delay of 4s,
     Then it is pending again, due at 114, with the error kept and attempts still 1."""
     after = tr.fail_attempt(running(attempts=1, max_attempts=3), 110.0, 1, "handler_error",
-                            "ValueError: bad", 4.0)
+                            "ValueError: bad", 4.0, token=1)
     assert after["status"] == "pending"
     assert after["run_at"] == 114.0 and after["t"] == 114.0
     assert after["attempts"] == 1
@@ -106,7 +108,7 @@ def test_a_failed_attempt_with_attempts_left_retries_later():
 def test_the_last_attempt_failing_fails_the_job():
     """Given attempt 3 of 3 processing, When it fails, Then the job is failed."""
     after = tr.fail_attempt(running(attempts=3, max_attempts=3), 110.0, 1, "timeout",
-                            "too slow", 4.0)
+                            "too slow", 4.0, token=1)
     assert after["status"] == "failed"
     assert after["finished_at"] == 110.0
     assert after["attempts"] == 3
@@ -116,7 +118,7 @@ def test_the_last_attempt_failing_fails_the_job():
 def test_a_final_failure_ignores_remaining_attempts():
     """Given attempt 1 of 3, When it fails with final=True (no handler), Then failed."""
     after = tr.fail_attempt(running(attempts=1, max_attempts=3), 110.0, 1, "no_handler",
-                            "none", 4.0, final=True)
+                            "none", 4.0, final=True, token=1)
     assert after["status"] == "failed"
     assert after["error"]["code"] == "no_handler"
 
@@ -183,9 +185,9 @@ def test_cancel_an_unfinished_job(rec):
 
 def test_cancel_leaves_a_finished_job_unchanged():
     """Given a completed or failed job, When cancelled, Then the same record back."""
-    done = tr.complete(running(), 110.0, 1, "ok")
+    done = tr.complete(running(), 110.0, 1, "ok", token=1)
     assert tr.cancel(done, 120.0) is done
-    failed = tr.fail_attempt(running(attempts=3), 110.0, 1, "handler_error", "x", 0.0)
+    failed = tr.fail_attempt(running(attempts=3), 110.0, 1, "handler_error", "x", 0.0, token=1)
     assert tr.cancel(failed, 120.0) is failed
 
 
@@ -196,7 +198,7 @@ def test_redrive_a_failed_job_starts_over_with_a_fresh_expiry():
     When redriven at t=500,
     Then it is pending, due now, attempts 0, no error/result, expiring at 530."""
     failed = tr.fail_attempt(running(attempts=3, ttl=30.0), 110.0, 1, "handler_error",
-                             "x", 0.0)
+                             "x", 0.0, token=1)
     after = tr.redrive(failed, 500.0)
     assert after["status"] == "pending"
     assert after["attempts"] == 0
@@ -213,5 +215,5 @@ def test_redrive_a_cancelled_job_and_ignore_others():
     assert tr.redrive(cancelled, 130.0)["status"] == "pending"
     waiting = pending()
     assert tr.redrive(waiting, 130.0) is waiting
-    done = tr.complete(running(), 110.0, 1, None)
+    done = tr.complete(running(), 110.0, 1, None, token=1)
     assert tr.redrive(done, 130.0) is done
