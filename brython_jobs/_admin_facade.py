@@ -6,10 +6,10 @@ once. Delete this file and those imports when the methods are in jobqueue.py.
 
 Only public names of ``JobQueue`` are defined here; the bodies use what every facade
 method uses: ``self.store``, ``self._require_started()``, ``self._emit(event, rec)``,
-``self.tab_id``, ``self.is_leader`` and ``self.config.leader_silence``.
+``self.runtime.now``, ``self.tab_id``, ``self.is_leader``, ``self.config.leader_silence``
+and, for ``start(lead=False)``, ``self._leadership.join``.
 """
 
-from . import jsenv
 from .admin import Admin
 from .jobqueue import JobQueue
 from .records import Job
@@ -19,7 +19,7 @@ def _admin(self):
     self._require_started()
     adm = getattr(self, "_admin_ops", None)
     if adm is None:
-        adm = self._admin_ops = Admin(self.store, jsenv.now)
+        adm = self._admin_ops = Admin(self.store, self.runtime.now)
     return adm
 
 
@@ -70,8 +70,9 @@ async def bursts(self):
 
 
 async def leader_info(self):
-    """``{"tab", "epoch", "since", "heartbeat_age", "state", "role", "this_tab"}``: the
-    leader tab's id and epoch, its heartbeat age in seconds, ``state`` (``"alive"``,
+    """``{"tab", "epoch", "since", "hidden", "heartbeat_age", "state", "role",
+    "this_tab"}``: the leader tab's id and epoch, whether its page was hidden at its last
+    heartbeat, the heartbeat's age in seconds, ``state`` (``"alive"``,
     ``"silent"``, ``"resigned"`` or ``"none"``) and this tab's ``role``."""
     return await _admin(self).leader_info(self.tab_id, self.is_leader,
                                           self.config.leader_silence)
@@ -99,33 +100,22 @@ async def promote(self, job_id):
 
 
 _start = JobQueue.start
-_stop = JobQueue.stop
 
 
 async def start(self, lead=True):
     """Open the store and join the leader election; idempotent. ``lead=False``: only
-    watch and control (events, list, cancel...), never lead, so a page without the
-    handlers (the standalone inspector) never runs jobs."""
+    watch and control (events, list, cancel...), never join the election, so a page
+    without the handlers (the standalone inspector) never runs or fails a job."""
     if lead:
         return await _start(self)
-    if self.started:
-        return
-    from .bus import Bus
-    await self.store.open()
-    self._bus = Bus("brython_jobs." + self.name, self.tab_id, self._on_message)
-    self.started = True
-
-
-async def stop(self):
-    """Leave the election and stop dispatching (see jobqueue.py)."""
-    if self.started and self._election is None:  # started with lead=False
-        self.started = False
-        self._bus.close()
-        self._bus = None
-        return
-    return await _stop(self)
+    # In jobqueue.py this is one line in start(): `if lead: self._leadership.join()`.
+    self._leadership.join = lambda: None
+    try:
+        await _start(self)
+    finally:
+        del self._leadership.join
 
 
 for _fn in (page, search, queue_counts, finished_per_minute, schedules, bursts,
-            leader_info, delete, clean, promote, start, stop):
+            leader_info, delete, clean, promote, start):
     setattr(JobQueue, _fn.__name__, _fn)

@@ -11,7 +11,7 @@ re-reads the job and writes it (``Store.atomic``), so a change made from any tab
 the job as it is now, not as some tab last saw it.
 """
 
-from .engine import LEADER, SCHEDULE, run_key
+from .metas import LEADER, SCHEDULE, run_key
 from .records import FINISHED, PENDING, PROCESSING, STATUSES, check_name, check_number, touch
 
 MAX_PAGE = 500
@@ -134,14 +134,14 @@ class Admin:
         return out
 
     async def leader_info(self, tab_id, is_leader, silence):
-        """Who leads: ``{"tab", "epoch", "since", "heartbeat_age", "state", "role",
-        "this_tab"}``. ``state`` is ``"none"`` (never elected), ``"resigned"``,
+        """Who leads: ``{"tab", "epoch", "since", "hidden", "heartbeat_age", "state",
+        "role", "this_tab"}`` (``hidden``: the leader's page was hidden at its last beat). ``state`` is ``"none"`` (never elected), ``"resigned"``,
         ``"silent"`` (heartbeat older than ``silence``: about to be replaced) or
         ``"alive"``; ``role`` is this tab's: ``"leader"`` or ``"follower"``. ``since``
         is None when the stored leader record does not carry it."""
         info = await self.store.meta_get(LEADER)
         now = self.clock()
-        out = {"tab": None, "epoch": None, "since": None, "heartbeat_age": None,
+        out = {"tab": None, "epoch": None, "since": None, "hidden": None, "heartbeat_age": None,
                "state": "none", "role": "leader" if is_leader else "follower",
                "this_tab": tab_id}
         if info is None:
@@ -149,6 +149,7 @@ class Admin:
         out["tab"] = info.get("tab")
         out["epoch"] = info.get("epoch")
         out["since"] = info.get("since")
+        out["hidden"] = info.get("hidden")
         beat = info.get("beat")
         if beat is None:
             out["state"] = "resigned"
@@ -213,6 +214,8 @@ def relative(t, now):
     """``"in 5 s"``, ``"3 min ago"``, ``"2 h ago"``, ``"now"``; ``""`` for None."""
     if t is None:
         return ""
+    if type(t) not in (int, float):
+        return "?"  # a malformed stored value: shown, never fatal
     d = t - now
     ahead = d > 0
     d = abs(d)

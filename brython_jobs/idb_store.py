@@ -366,7 +366,7 @@ class IndexedDBStore(Store):
             if (queue is None or value.queue == queue) and \
                     (name is None or value.name == name) and \
                     (has is None or not is_nullish(getattr(value, has, None))):
-                out.append(to_py(value))
+                out.append(_load(value))
             cursor.advance()
             cur = await cursor.next()
         return out, None
@@ -382,9 +382,9 @@ class IndexedDBStore(Store):
             cur = await cursor.next()
             if cur is None:
                 break
-            found[cur.primaryKey] = to_py(cur.value)
+            found[cur.primaryKey] = _load(cur.value)
             cursor.advance()
-        for rec in to_py(await by_key) or []:
+        for rec in _load_all(await by_key):
             found[rec["id"]] = rec
         ids = sorted(found, reverse=True)[:limit]
         out = []
@@ -449,7 +449,7 @@ class IndexedDBStore(Store):
         i = 0
         for status in STATUSES:
             cur = await reqs[i]
-            out[status] = None if cur is None else to_py(cur.value)
+            out[status] = None if cur is None else _load(cur.value)
             i += 1
         return out
 
@@ -476,7 +476,7 @@ class IndexedDBStore(Store):
             if status < PENDING:
                 cursor.advance([key, PENDING])
             elif status == PENDING:
-                out.append(to_py(cur.value))
+                out.append(_load(cur.value))
                 cursor.advance()
             else:
                 cursor.advance([key, _HIGH])

@@ -16,8 +16,9 @@ polls, so an idle page costs nothing. ``JobQueue`` never imports this module: pa
 show the inspector do not load it. Everything shown is text (see inspector_view.py).
 """
 
+from browser import document
+
 from . import inspector_sections as sections
-from . import jsenv
 from .inspector_view import CSS, add, button, chart, clear, el
 
 STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
@@ -47,7 +48,8 @@ class Inspector:
         self.expanded = set()     # "job id:field" shown in full
         self.renders = 0
         self.root = None
-        self.first_render = jsenv.future()
+        self.rt = jobs.runtime    # timers, tasks and channels, as the queue's own
+        self.first_render = self.rt.future()
         self._timer = None
         self._busy = False
         self._again = False
@@ -84,16 +86,15 @@ class Inspector:
             self.jobs.on(event, self._on_event)
         # Deleting, cleaning, pausing and resuming emit no job event: the inspectors of
         # the queue tell each other over their own channel, so every tab's view follows.
-        self._channel = jsenv.scope.BroadcastChannel.new(
-            "brython_jobs." + self.jobs.name + ".inspector")
-        self._channel.onmessage = lambda ev: self.refresh_soon()
+        self._channel = self.rt.channel("brython_jobs." + self.jobs.name + ".inspector",
+                                        lambda message: self.refresh_soon())
         self.refresh_soon(0)
         return self
 
     def unmount(self):
         for event in LIVE:
             self.jobs.off(event, self._on_event)
-        jsenv.cancel_call(self._timer)
+        self.rt.cancel_call(self._timer)
         if self._channel is not None:
             self._channel.close()
             self._channel = None
@@ -195,9 +196,9 @@ class Inspector:
             except Exception as exc:
                 self.say(f"{what} failed: {type(exc).__name__}: {exc}")
             if self._channel is not None:
-                self._channel.postMessage("changed")
+                self._channel.post({"changed": what})
             self.refresh_soon(0)
-        jsenv.spawn(go(), "inspector " + what)
+        self.rt.spawn(go(), "inspector " + what)
 
     # -- refreshing ----------------------------------------------------------------
     def _on_event(self, value):
@@ -206,14 +207,14 @@ class Inspector:
     def refresh_soon(self, delay=COALESCE):
         if self._timer is not None or self.root is None:
             return
-        self._timer = jsenv.call_later(delay, self._tick)
+        self._timer = self.rt.call_later(delay, self._tick)
 
     def _tick(self):
         self._timer = None
         if self._busy:
             self._again = True
             return
-        jsenv.spawn(self._refresh(), "inspector refresh")
+        self.rt.spawn(self._refresh(), "inspector refresh")
 
     async def _refresh(self):
         self._busy = True
@@ -256,8 +257,8 @@ class Inspector:
         return data
 
     def _render(self, data):
-        now = jsenv.now()
-        focused = jsenv.scope.document.activeElement
+        now = self.rt.now()
+        focused = document.activeElement
         focus_key = None
         if focused is not None and self.root.contains(focused):
             focus_key = focused.getAttribute("data-focus")

@@ -25,6 +25,8 @@ def render_leader(insp, info, now):
             text += " · resigned"
         else:
             text += f" · heartbeat {info['heartbeat_age']:.1f} s ago"
+            if info.get("hidden"):
+                text += " (its page is hidden)"
             if info["state"] == "silent":
                 text += " (silent: about to be replaced)"
     text += f" · this tab ({info['this_tab'][:8]}): {info['role']}"
@@ -115,7 +117,7 @@ def render_rows(insp, rows, now):
                                       focus="open:" + job.id,
                                       label="show job " + job.id)))
         add(row, el("td", job.name), el("td", job.queue),
-            el("td", job.status, "status st-" + job.status),
+            el("td", job.status, "status st-" + str(job.status)),
             el("td", f"{job.attempts} of {job.max_attempts}", "num"),
             time_cell(job.created_at, now),
             time_cell(job.finished_at if job.status in FINISHED else job.run_at, now))
@@ -163,12 +165,12 @@ def render_detail(insp, job, now):
     dl = el("dl")
     field(dl, "name", job.name)
     field(dl, "queue", job.queue)
-    field(dl, "status", el("span", job.status, "st-" + job.status))
+    field(dl, "status", el("span", job.status, "st-" + str(job.status)))
     field(dl, "attempts", f"{job.attempts} of {job.max_attempts}")
     field(dl, "priority", str(job.priority))
     field(dl, "key", job.key if job.key is not None else "—")
     prog = el("span")
-    if job.progress:
+    if type(job.progress) is dict:
         add(prog, progress_bar(job.progress.get("fraction") or 0),
             f" {int((job.progress.get('fraction') or 0) * 100)}%",
             f" {job.progress.get('message') or ''}")
@@ -179,7 +181,7 @@ def render_detail(insp, job, now):
                      ("started", job.started_at), ("finished", job.finished_at),
                      ("expires", job.expires_at)):
         field(dl, label, time_text(t, now))
-    if job.error:
+    if type(job.error) is dict:
         field(dl, "error", add(el("span"), el("code", job.error.get("code")), " ",
                                      job.error.get("message") or ""))
     add(box, dl)

@@ -110,7 +110,9 @@ def value_block(text, limit, expanded, on_toggle, focus):
 
 
 def absolute(t):
-    """Local date and time of an epoch instant."""
+    """Local date and time of an epoch instant (a malformed value shows as itself)."""
+    if type(t) not in (int, float):
+        return str(t)
     return window.Date.new(t * 1000).toLocaleString()
 
 

@@ -278,14 +278,14 @@ class MemoryStore(Store):
             if status is not None and rec["status"] != status:
                 continue
             if len(out) >= limit or seen >= scan:
-                return clone(out), last  # something older is left to look at
+                return _load_list(out), last  # something older is left to look at
             seen += 1
             last = rec["id"]
             if (queue is None or rec["queue"] == queue) and \
                     (name is None or rec["name"] == name) and \
                     (has is None or rec.get(has) is not None):
                 out.append(rec)
-        return clone(out), None
+        return _load_list(out), None
 
     async def find(self, text, limit=20):
         out = []
@@ -295,7 +295,7 @@ class MemoryStore(Store):
                 out.append(rec)
                 if len(out) >= limit:
                     break
-        return clone(out)
+        return _load_list(out)
 
     async def queue_counts(self):
         out = {}
@@ -310,8 +310,9 @@ class MemoryStore(Store):
         for status in FINISHED:
             out[status] = [0] * buckets
         for rec in self.jobs.values():
-            if rec["status"] in out and rec["finished_at"] is not None:
-                i = int((rec["finished_at"] - start) // width)
+            t = rec.get("finished_at")
+            if rec["status"] in out and type(t) in (int, float):
+                i = int((t - start) // width)
                 if 0 <= i < buckets:
                     out[rec["status"]][i] += 1
         return out
@@ -321,8 +322,8 @@ class MemoryStore(Store):
         for status in STATUSES:
             out[status] = None
         for rec in self._newest_first():
-            if rec.get("key") == key and out[rec["status"]] is None:
-                out[rec["status"]] = clone(rec)
+            if rec.get("key") == key and out.get(rec.get("status"), 1) is None:
+                out[rec["status"]] = _load(rec)
         return out
 
     async def keyed_pending(self, scan=500):
@@ -337,3 +338,10 @@ class MemoryStore(Store):
             if rec is not None:
                 out.append(rec)
         return out
+
+
+def _load_list(recs):
+    out = []
+    for rec in recs:
+        out.append(_load(rec))
+    return out

@@ -316,3 +316,21 @@ def test_tfidf_fingerprint_changes_with_any_edit():
     b = [a[1], a[0]]
     c = [{"id": 1, "at": 5.0, "title": "x (revised)"}, a[1]]
     assert tf.fingerprint(a) == tf.fingerprint(b) != tf.fingerprint(c)
+
+
+async def test_malformed_stored_records_do_not_break_the_reads(admin, store, enqueue, clock):
+    """Given a stored record with an unknown status and a string finish time (written by
+    something else), When the inspector's reads run, Then they answer without it where
+    it cannot fit, and relative times of malformed values read "?"."""
+    from brython_jobs.admin import relative
+    good = await enqueue("x", key="k")
+    bad = dict(await store.get(good["id"]))
+    bad.update({"id": "job-9000", "status": "weird", "finished_at": "yesterday"})
+    store.jobs[bad["id"]] = bad
+    assert (await admin.page(limit=5))[0][0]["id"] == "job-9000"
+    hist = await admin.finished_per_minute()
+    assert sum(hist["completed"]) + sum(hist["failed"]) + sum(hist["cancelled"]) == 0
+    runs = await store.latest_by_key("k")
+    assert runs["pending"]["id"] == good["id"] and "weird" not in runs
+    assert "weird" not in (await admin.queue_counts())["default"]
+    assert relative("yesterday", clock()) == "?"
