@@ -101,7 +101,8 @@ class Admin:
             last = None
             for status in FINISHED:
                 rec = runs[status]
-                if rec is not None and (last is None or rec["finished_at"] > last["finished_at"]):
+                t = None if rec is None else rec.get("finished_at")
+                if type(t) in (int, float) and (last is None or t > last["finished_at"]):
                     last = rec
             out.append({
                 "key": sched["key"], "name": sched["name"], "queue": sched["queue"],
@@ -135,10 +136,11 @@ class Admin:
 
     async def leader_info(self, tab_id, is_leader, silence):
         """Who leads: ``{"tab", "epoch", "since", "hidden", "heartbeat_age", "state",
-        "role", "this_tab"}`` (``hidden``: the leader's page was hidden at its last beat). ``state`` is ``"none"`` (never elected), ``"resigned"``,
-        ``"silent"`` (heartbeat older than ``silence``: about to be replaced) or
-        ``"alive"``; ``role`` is this tab's: ``"leader"`` or ``"follower"``. ``since``
-        is None when the stored leader record does not carry it."""
+        "role", "this_tab"}``. ``hidden``: the leader's page was hidden at its last
+        heartbeat. ``state`` is ``"none"`` (never elected), ``"resigned"``, ``"silent"``
+        (heartbeat older than ``silence``: about to be replaced) or ``"alive"``;
+        ``role`` is this tab's: ``"leader"`` or ``"follower"``. ``since`` is None when
+        the stored leader record does not carry it."""
         info = await self.store.meta_get(LEADER)
         now = self.clock()
         out = {"tab": None, "epoch": None, "since": None, "hidden": None, "heartbeat_age": None,

@@ -10,10 +10,10 @@ pending debounce/throttle bursts; it can cancel, redrive (one job or every faile
 queue), run a delayed job now, delete a finished job, clean finished jobs by status and age,
 pause and resume queues and unschedule. It works from any tab, leader or not.
 
-It updates from the queue's events (coalesced, one render at a time), and after an
-action in another tab's inspector (deletes and pauses emit no job event), and never
-polls, so an idle page costs nothing. ``JobQueue`` never imports this module: pages that do not
-show the inspector do not load it. Everything shown is text (see inspector_view.py).
+It updates from the queue's events (coalesced, one render at a time) and after an action
+in another tab's inspector (deletes and pauses emit no job event); it never polls, so an
+idle page costs nothing. ``JobQueue`` never imports this module: pages that do not show
+the inspector do not load it. Everything shown is text (see inspector_view.py).
 """
 
 from browser import document

@@ -73,7 +73,8 @@ def recent_lessons():
 
 def when_text(at):
     d = window.Date.new(at * 1000)
-    return f"{WEEKDAYS[d.getDay()][:3]} {d.toISOString()[:10]} {d.getHours():02d}:{d.getMinutes():02d}"
+    return (f"{WEEKDAYS[d.getDay()][:3]} {d.toISOString()[:10]} "
+            f"{d.getHours():02d}:{d.getMinutes():02d}")
 
 
 # -- handlers (the leader tab runs them) --------------------------------------------------
