@@ -120,7 +120,7 @@ class Engine(Control, Recurring, Bursts):
         def fn(tx):
             old = tx.metas.get(LEADER) or {}
             epoch = (old.get("epoch") or 0) + 1
-            tx.put_meta(LEADER, {"epoch": epoch, "tab": tab_id, "beat": now})
+            tx.put_meta(LEADER, {"epoch": epoch, "tab": tab_id, "beat": now, "since": now})
             return epoch
         return await self.store.atomic(fn, meta_keys=(LEADER,))
 

@@ -12,7 +12,6 @@ The jobs themselves are shown by the package's inspector.
 from browser import document, html, window, aio
 import javascript
 
-import brython_jobs._admin_facade  # noqa: F401  (until the methods are in jobqueue.py)
 from brython_jobs import JobQueue
 from brython_jobs.inspector import Inspector
 

@@ -9,7 +9,6 @@ import sys
 
 from browser import document, window, aio
 
-import brython_jobs._admin_facade  # noqa: F401  (until the methods are in jobqueue.py)
 from brython_jobs import JobQueue
 
 import driver

@@ -10,7 +10,6 @@ the inspector's modules, is reported apart. ``done`` gets JSON
 from browser import document, window, aio
 import javascript
 
-import brython_jobs._admin_facade  # noqa: F401  (until the methods are in jobqueue.py)
 from brython_jobs import JobQueue
 
 perf = window.performance
