@@ -45,9 +45,12 @@ def claim(rec, now, owner):
 
 
 def _check_owner(rec, owner, token):
+    # token None: the caller does not name the attempt (a tool building records); the
+    # leader always does (Engine passes the claim of the record it holds).
     if rec is None:
         raise StaleWrite("job no longer exists")
-    if rec["status"] != PROCESSING or rec["owner"] != owner or rec.get("claim") != token:
+    if rec["status"] != PROCESSING or rec["owner"] != owner \
+            or (token is not None and rec.get("claim") != token):
         raise StaleWrite(f"job {rec['id']} is {rec['status']} under owner {rec['owner']} "
                          f"claim {rec.get('claim')}, not processing under {owner} "
                          f"claim {token}")
