@@ -1,26 +1,21 @@
-"""Messages between the tabs (and workers) of one queue over a BroadcastChannel.
+"""Messages between the tabs (and workers) of one queue over a broadcast channel (pure).
 
-Every message is one envelope, sent as JSON text:
-``{"v": 1, "type": str, "from": tab id, "data": ...}``.
-Types:
+Every message is one versioned envelope: ``{"v": 1, "type": str, "from": tab id,
+"data": ...}``. Types:
+
 ``wake``   something changed that the leader should look at (no data)
 ``event``  a job event for ``jobs.on`` callbacks: ``{"event": name, "job": record}``
 ``events`` several job events, in order: a list of what ``event`` carries
-``paused`` the paused queue names changed: ``{"queues": [...]}``
+``paused`` the paused queues changed (the receiver re-reads them from the store: a
+           message can be lost or reordered, the database is the truth)
 
-Job events are sent in batches: those posted in one turn of the event loop (finishing a
-job and starting the next, say) go out as one ``events`` message, which halves the
-messages and conversions per job on a busy leader.
+Job events are sent in batches: those posted in one task (finishing a job and starting
+the next, say) go out as one ``events`` message, which halves the messages and
+conversions per job on a busy leader.
 
-Malformed messages are reported on the console and ignored, never fatal. A channel does
-not deliver to its own sender, so the sending tab handles its own events directly.
+Malformed messages are reported once as a warning and ignored, never fatal. A channel
+does not deliver to its own sender, so the sending tab handles its own events directly.
 """
-
-import javascript
-
-from .jsenv import scope, to_py, warn, report
-
-_py_json = javascript.JSON
 
 VERSION = 1
 TYPES = ("wake", "event", "events", "paused")
@@ -28,7 +23,7 @@ TYPES = ("wake", "event", "events", "paused")
 
 def _valid_event(data):
     return type(data) is dict and type(data.get("event")) is str \
-        and type(data.get("job")) is dict
+        and type(data.get("job")) is dict and type(data["job"].get("id")) is str
 
 
 def envelope(kind, sender, data=None):
@@ -36,22 +31,25 @@ def envelope(kind, sender, data=None):
 
 
 def parse(message):
-    """The envelope as a dict, or None (and the reason) when it is malformed."""
+    """``(envelope, None)``, or ``(None, reason)`` when the message is malformed."""
     if type(message) is not dict:
         return None, "not an object"
+    if "undecodable" in message and len(message) == 1:
+        return None, f"undecodable ({message['undecodable']})"
     if message.get("v") != VERSION:
         return None, f"unknown version {message.get('v')!r}"
-    if message.get("type") not in TYPES:
-        return None, f"unknown type {message.get('type')!r}"
+    kind = message.get("type")
+    if kind not in TYPES:
+        return None, f"unknown type {kind!r}"
     if type(message.get("from")) is not str:
         return None, "no sender"
-    if message["type"] == "event" and not _valid_event(message.get("data")):
+    data = message.get("data")
+    if kind == "event" and not _valid_event(data):
         return None, "malformed event"
-    if message["type"] == "events":
-        items = message.get("data")
-        if type(items) is not list:
+    if kind == "events":
+        if type(data) is not list:
             return None, "malformed events"
-        for item in items:
+        for item in data:
             if not _valid_event(item):
                 return None, "malformed event in a batch"
     return message, None
@@ -60,49 +58,48 @@ def parse(message):
 class Bus:
     """``post(kind, data)`` to the other tabs; ``on_message(envelope)`` for theirs."""
 
-    def __init__(self, channel_name, sender, on_message):
+    def __init__(self, runtime, channel_name, sender, on_message):
+        self._rt = runtime
         self.sender = sender
         self.on_message = on_message
         self._events = None
-        self.channel = scope.BroadcastChannel.new(channel_name)
-        self.channel.onmessage = self._receive
+        self._channel = runtime.channel(channel_name, self._receive)
 
-    def _receive(self, ev):
-        try:
-            data = ev.data
-            # Envelopes travel as JSON text: one serialisation each way, instead of
-            # building a JS object to post and reading it back field by field.
-            message, problem = parse(_py_json.parse(data) if type(data) is str
-                                     else to_py(data))
-        except Exception as exc:
-            message, problem = None, f"undecodable ({exc})"
+    def _receive(self, raw):
+        message, problem = parse(raw)
         if message is None:
-            warn(f"ignored a malformed message on the queue channel: {problem}")
+            self._rt.warn(f"ignored a malformed message on the queue channel: {problem}")
             return
         try:
             self.on_message(message)
         except Exception as exc:
-            report(f"handling a {message['type']} message", exc)
+            self._rt.report(f"handling a {message['type']} message", exc)
 
     def post(self, kind, data=None):
-        self.channel.postMessage(_py_json.stringify(envelope(kind, self.sender, data)))
+        if self._channel is not None:
+            self._channel.post(envelope(kind, self.sender, data))
 
     def post_event(self, data):
-        """Queue a job event; the events of this turn go out together."""
+        """Queue a job event; the events of this task go out together."""
         if self._events is None:
             self._events = []
-            scope.queueMicrotask(self._flush)
+            self._rt.call_soon(self._flush)
         self._events.append(data)
 
     def _flush(self):
         events, self._events = self._events, None
+        if not events:
+            return
         try:
             if len(events) == 1:
                 self.post("event", events[0])
             else:
                 self.post("events", events)
         except Exception as exc:
-            report("posting job events", exc)
+            self._rt.report("posting job events", exc)
 
     def close(self):
-        self.channel.close()
+        if self._channel is not None:
+            self._flush()
+            self._channel.close()
+            self._channel = None

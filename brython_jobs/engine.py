@@ -131,14 +131,16 @@ class Engine(Control, Recurring, Bursts):
             return epoch
         return await self.store.atomic(fn, meta_keys=(LEADER,))
 
-    async def heartbeat(self, epoch):
-        """Record that the leader of ``epoch`` is alive; raises ``Fenced`` if replaced."""
+    async def heartbeat(self, epoch, hidden=False):
+        """Record that the leader of ``epoch`` is alive (``hidden``: its page is hidden,
+        so its timers may be throttled); raises ``Fenced`` if replaced."""
         now = self.clock()
 
         def fn(tx):
             check_leader(tx, epoch)
             leader = dict(tx.metas[LEADER])
             leader["beat"] = now
+            leader["hidden"] = hidden
             tx.put_meta(LEADER, leader)
         await self.store.atomic(fn, meta_keys=(LEADER,))
 

@@ -119,42 +119,6 @@ def cancel_call(handle):
         scope.clearTimeout(handle)
 
 
-class Signal:
-    """A wake-up flag: ``wait(timeout)`` returns True once ``set()`` was called since the
-    last wait, or False after ``timeout`` seconds (None: no limit). No polling: a pending
-    wait is one promise and at most one timer."""
-
-    def __init__(self):
-        self._flag = False
-        self._resolve = None
-        self._timer = None
-
-    def set(self):
-        self._flag = True
-        resolve = self._resolve
-        if resolve is not None:
-            self._resolve = None
-            cancel_call(self._timer)
-            self._timer = None
-            resolve(True)
-
-    async def wait(self, timeout=None):
-        if not self._flag:
-            def executor(resolve, reject):
-                self._resolve = resolve
-                if timeout is not None:
-                    def expire():
-                        if self._resolve is resolve:
-                            self._resolve = None
-                            self._timer = None
-                            resolve(False)
-                    self._timer = call_later(timeout, expire)
-            await scope.Promise.new(executor)
-        fired = self._flag
-        self._flag = False
-        return fired
-
-
 def future():
     """A JS promise with ``set_result``/``set_exception`` (awaitable from Python)."""
     return aio.Future()

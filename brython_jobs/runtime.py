@@ -46,6 +46,10 @@ class Runtime:
         """Cancel a ``call_later`` that has not fired (a None handle is ignored)."""
         raise NotImplementedError
 
+    def call_soon(self, fn):
+        """Call ``fn()`` once the current task is over, before any timer (a microtask)."""
+        raise NotImplementedError
+
     def spawn(self, coro, where):
         """Run a coroutine in the background. An exception it raises is reported with
         ``report(where, exc)``, never lost."""
@@ -73,8 +77,8 @@ class Runtime:
 
     def on_lifecycle(self, callback):
         """Call ``callback(event)`` on page lifecycle changes: ``"visible"``,
-        ``"hidden"``, ``"unload"`` (pagehide: the page is going away) and ``"resume"``
-        (thawed after a freeze)."""
+        ``"hidden"``, ``"unload"`` (pagehide: the page is going away), ``"freeze"`` (the
+        page is about to be frozen) and ``"resume"`` (thawed after a freeze)."""
         raise NotImplementedError
 
     def channel(self, name, on_message):
@@ -202,3 +206,10 @@ class Signal:
         fired = self._flag
         self._flag = False
         return fired
+
+
+async def sleep(runtime, seconds):
+    """Wait ``seconds`` (a clamped ``Timer``; no busy loop)."""
+    future = runtime.future()
+    later(runtime, seconds, lambda: future.set_result(True))
+    await future

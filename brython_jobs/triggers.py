@@ -9,8 +9,8 @@ the pending job in one IndexedDB transaction (engine.debounce / engine.throttle)
 tab's calls count toward the same burst and a reload loses nothing that was written.
 """
 
-from . import jsenv
 from .records import Job, check_name, check_number, check_payload
+from .runtime import later
 
 COALESCE = 0.2  # seconds: at most one write per window per trigger and tab
 
@@ -19,14 +19,15 @@ class Trigger:
     """``trigger(payload=None)`` records a call; awaiting what it returns gives the
     pending ``Job`` the call joined (or raises what writing it raised)."""
 
-    def __init__(self, jobs, kind, name, period, max_wait, queue, key, priority):
+    def __init__(self, runtime, write, kind, name, period, max_wait, queue, key, priority):
         check_name(name, "name")
         check_number(period, "wait" if kind == "debounce" else "interval",
                      allow_none=False, minimum=0)
         check_number(max_wait, "max_wait", minimum=0)
         if key is not None:
             check_name(key, "key")
-        self.jobs = jobs
+        self._rt = runtime
+        self._write_batch = write  # the queue's writer: waits for start(), then writes
         self.kind = kind
         self.name = name
         self.period = period
@@ -36,19 +37,21 @@ class Trigger:
         self.priority = priority
         self.writes = 0          # batches written, for the benchmark
         self._batch = None
-        self._last_flush = 0.0
+        self._last_flush = -COALESCE
         self._flushing = False
 
     def __call__(self, payload=None):
         check_payload(payload)  # bad input raises here, before anything is written
-        now = jsenv.now()
+        now = self._rt.now()
         batch = self._batch
         if batch is None:
             batch = {"first": now, "last": now, "payload": payload,
-                     "future": jsenv.future()}
+                     "future": self._rt.future()}
             self._batch = batch
-            wait = self._last_flush + COALESCE - now
-            jsenv.call_later(wait if wait > 0 and not self._flushing else 0, self._flush)
+            # Coalescing runs on the monotonic clock: a wall-clock step back must not hold
+            # a write back for as long as the step.
+            wait = self._last_flush + COALESCE - self._rt.monotonic()
+            later(self._rt, wait if wait > 0 and not self._flushing else 0, self._flush)
         else:
             batch["last"] = now
             batch["payload"] = payload
@@ -57,35 +60,27 @@ class Trigger:
     def _flush(self):
         if self._flushing:
             # One batch at a time from this tab; the next flush follows the current one.
-            jsenv.call_later(COALESCE, self._flush)
+            later(self._rt, COALESCE, self._flush)
             return
         batch = self._batch
         if batch is None:
             return
         self._batch = None
         self._flushing = True
-        self._last_flush = jsenv.now()
-        jsenv.spawn(self._write(batch), f"{self.kind} trigger {self.key}")
+        self._last_flush = self._rt.monotonic()
+        self._rt.spawn(self._write(batch), f"{self.kind} trigger {self.key}")
 
     async def _write(self, batch):
         future = batch["future"]
         try:
-            jobs = self.jobs
-            spec = jobs._spec(self.name, batch["payload"], self.queue, self.priority,
-                              key=self.key)
-            if self.kind == "debounce":
-                rec, created = await jobs._engine.debounce(
-                    spec, batch["first"], batch["last"], self.period, self.max_wait)
-            else:
-                rec, created = await jobs._engine.throttle(spec, self.period)
+            rec = await self._write_batch(self.kind, self.name, batch["payload"],
+                                          self.queue, self.priority, self.key,
+                                          batch["first"], batch["last"], self.period,
+                                          self.max_wait)
             self.writes += 1
-            if created:
-                jobs._emit("enqueued", rec)
-            else:
-                jobs._changed()
             future.set_result(Job(rec))
         except Exception as exc:
-            jsenv.report(f"{self.kind} trigger {self.key}", exc)
+            self._rt.report(f"{self.kind} trigger {self.key}", exc)
             future.set_exception(exc)
         finally:
             self._flushing = False

@@ -57,7 +57,6 @@ if params.get("timers") == "1":
     from brython_jobs import idb_store, bus
     idb_store.to_js = timed("store to_js", idb_store.to_js)
     idb_store.to_py = timed("store to_py", idb_store.to_py)
-    bus.to_py = timed("bus to_py", bus.to_py)
     # Envelopes are posted as JSON text: time the whole post (serialise + postMessage).
     bus.Bus.post = timed("bus post", bus.Bus.post)
 
@@ -78,9 +77,9 @@ if params.get("timers") in ("1", "engine"):
     for _name in ("enqueue_many", "overview", "plan", "claim_next", "complete", "fail",
                   "sweep_expired", "purge_completed", "heartbeat", "become_leader",
                   "recover", "ensure_schedules", "paused"):
-        if hasattr(jobs._engine, _name):
-            setattr(jobs._engine, _name,
-                    timed_async("engine." + _name, getattr(jobs._engine, _name)))
+        if hasattr(jobs.engine, _name):
+            setattr(jobs.engine, _name,
+                    timed_async("engine." + _name, getattr(jobs.engine, _name)))
 state = {"completed": 0, "target": None, "resolve": None}
 
 
@@ -213,7 +212,7 @@ async def pick_measure(name, reps):
     """``engine.overview`` + ``engine.claim_next`` as a leader would; after each (untimed) the
     claimed job is put back to pending so every repetition does the same work."""
     q = pick_queues[name]
-    engine = q._engine
+    engine = q.engine
     store = q.store
     epoch = await engine.become_leader("bench")
     total = []
@@ -260,7 +259,7 @@ async def tx_cost(name, n):
     (readwrite), ``store.get`` of one job (readonly). Compare with js_put_cost."""
     from brython_jobs.engine import job_spec
     q = pick_queues[name]
-    engine = q._engine
+    engine = q.engine
     store = q.store
     enq, atom, got = [], [], []
     for i in range(n):

@@ -1,0 +1,286 @@
+"""Leadership (pure): the Web Locks election, the leader epoch, the heartbeat and the
+followers' watchdog, over an injected ``Runtime`` (runtime.py) and the ``Engine``.
+
+The rules, each answering a fault that once stopped a queue or cost a job an attempt:
+
+- The tab holding the exclusive lock leads, but only once ``become_leader`` has written a
+  new epoch; every leader write is fenced by that epoch in its own transaction. If that
+  write keeps failing (a transient store error, an old record), the tab retries with
+  backoff, then releases the lock for ``leader_silence`` so another tab can lead: a tab
+  never holds the lock without dispatching.
+- The heartbeat is written by the dispatch loop (``beat``), so it proves that dispatch
+  makes progress, not that a timer fires. It records whether the leader's page is
+  hidden: a hidden page's timers may wake only once a minute.
+- A follower judges silence by its own observations of the leader's heartbeat value on
+  its monotonic clock, never by comparing wall clocks: a stepped clock or a late timer
+  proves nothing. It starts a new observation window whenever its own watch had a gap
+  (it was frozen or throttled itself). A hidden follower does not watch and never steals.
+  A visible follower steals the lock after ``leader_silence`` of silence from a visible
+  leader, and after ``HIDDEN_SILENCE`` (at least) from a hidden one, whose throttled
+  timers must not cost its running job an attempt.
+- A page about to be frozen (the ``freeze`` event) gives up the lock at once, leading or
+  queued, and queues again on ``resume``: a frozen page cannot use a lock, and one
+  granted to it would block every tab. A leader frozen without warning is replaced by the
+  watchdog above; its writes are fenced when it wakes.
+- ``Fenced`` from an epoch that is not the current one is stale news: ignored.
+- A page that is going away (pagehide) or whose store was closed never requests the lock
+  again, and a lock granted to it anyway is released at once (WebKit grants a request
+  made by a dying page to that page's dead callback).
+"""
+
+from .errors import Fenced
+from .runtime import later, sleep
+
+BECOME_TRIES = 6
+# Chrome's intensive throttling wakes a page hidden for 5 minutes once a minute.
+HIDDEN_SILENCE = 75.0
+
+
+class Leadership:
+    """One tab's part in the election of the queue's leader.
+
+    ``on_change(epoch)`` is called with the new epoch when this tab starts leading and
+    with None when it stops.
+    """
+
+    def __init__(self, runtime, engine, lock_name, tab_id, silence, on_change):
+        self._rt = runtime
+        self._engine = engine
+        self.lock_name = lock_name
+        self.tab_id = tab_id
+        self.silence = silence
+        self._on_change = on_change
+        self.active = False     # in the election (join() .. stop()/close())
+        self.closed = False     # going away for good: never request again
+        self.epoch = None       # the epoch this tab leads, else None
+        self.holding = False    # the lock is granted to this tab
+        self._gen = 0           # the current request; callbacks of older ones are ignored
+        self._req = None
+        self._watch_timer = None
+        self._obs = None        # the follower's observation window of the heartbeat
+        self._retry_timer = None
+        self._frozen = False    # between the freeze and resume events
+        self._checking = False  # a watchdog read is in flight
+        runtime.on_lifecycle(self._lifecycle)
+
+    # -- the election ----------------------------------------------------------------
+    def join(self):
+        """Queue for leadership (idempotent) and start watching the leader."""
+        if self.active or self.closed:
+            return
+        self.active = True
+        self._request()
+        self._arm_watch()
+
+    def _request(self, steal=False):
+        self._gen += 1
+        gen = self._gen
+        old, self._req = self._req, None
+        if old is not None:
+            old.release()
+        self.holding = False
+        self._req = self._rt.locks.request(
+            self.lock_name, lambda: self._granted(gen), lambda err: self._ended(gen, err),
+            steal=steal)
+
+    def _granted(self, gen):
+        if gen != self._gen or not self.active or self.closed or self._frozen:
+            req = self._req if gen == self._gen else None
+            if req is not None:
+                req.release()
+            return
+        self.holding = True
+        self._rt.spawn(self._become(gen), "becoming leader")
+
+    def _ended(self, gen, error):
+        if gen != self._gen:
+            return  # a request this tab already replaced
+        self._req = None
+        self.holding = False
+        if self.epoch is not None:
+            if error is not None:
+                self._rt.warn("another tab took over as leader; stepping down")
+            self._set_epoch(None)
+        if self.active and not self.closed and not self._frozen:
+            self._request()  # queue again for the next turn
+
+    async def _become(self, gen):
+        delay = 0.05
+        for attempt in range(BECOME_TRIES):
+            if gen != self._gen or not self.active:
+                return
+            try:
+                epoch = await self._engine.become_leader(self.tab_id)
+            except Exception as exc:
+                if gen != self._gen or not self.active:
+                    return  # stopped or closed meanwhile: nothing to report
+                self._rt.report(f"becoming leader (try {attempt + 1} of {BECOME_TRIES})",
+                                exc)
+                await sleep(self._rt, delay)
+                delay *= 2
+                continue
+            if gen != self._gen or not self.active:
+                return  # the lock went meanwhile; the next leader's epoch fences this one
+            self._set_epoch(epoch)
+            return
+        self.give_up(None, f"could not become leader in {BECOME_TRIES} tries")
+
+    def _set_epoch(self, epoch):
+        if epoch == self.epoch:
+            return
+        self.epoch = epoch
+        self._obs = None
+        try:
+            self._on_change(epoch)
+        except Exception as exc:
+            self._rt.report("leadership change", exc)
+
+    def give_up(self, epoch, why):
+        """Release the lock for ``silence`` seconds so another tab can lead (this one
+        cannot make progress). ``epoch``: the epoch that failed, or None for the
+        current one; a stale epoch is ignored."""
+        if epoch is not None and epoch != self.epoch:
+            return
+        if not self.active or self.closed:
+            return
+        self._rt.warn(f"{why}; giving up leadership for {self.silence}s")
+        self._gen += 1
+        req, self._req = self._req, None
+        self.holding = False
+        self._set_epoch(None)
+        if req is not None:
+            req.release()
+        if self._retry_timer is not None:
+            self._retry_timer.cancel()
+        self._retry_timer = later(self._rt, self.silence, self._rejoin)
+
+    def _rejoin(self):
+        self._retry_timer = None
+        if self.active and not self.closed and self._req is None:
+            self._request()
+
+    def fenced(self, epoch):
+        """A write under ``epoch`` was refused: another tab leads. Step down if that is
+        this tab's current epoch and queue again."""
+        if epoch is None or epoch != self.epoch:
+            return  # news about an epoch this tab no longer leads
+        self._rt.warn("another tab took over as leader; stepping down")
+        self._set_epoch(None)
+        if self.active and not self.closed:
+            self._request()
+
+    async def stop(self):
+        """Leave the election: stop leading, mark the epoch ended so followers do not
+        wait for its silence, release the lock."""
+        self.active = False
+        epoch = self.epoch
+        self._set_epoch(None)
+        self._stop_timers()
+        if epoch is not None:
+            try:
+                await self._engine.resign(epoch)
+            except Exception as exc:
+                if not self.closed:
+                    self._rt.report("resigning", exc)
+        self._release()
+
+    def close(self):
+        """The page is going away or its store was closed: release everything now and
+        never request the lock again."""
+        self.closed = True
+        self.active = False
+        self._set_epoch(None)
+        self._stop_timers()
+        self._release()
+
+    def _release(self):
+        self._gen += 1
+        req, self._req = self._req, None
+        self.holding = False
+        if req is not None:
+            req.release()
+
+    def _stop_timers(self):
+        for timer in (self._watch_timer, self._retry_timer):
+            if timer is not None:
+                timer.cancel()
+        self._watch_timer = None
+        self._retry_timer = None
+
+    def _lifecycle(self, event):
+        if event == "unload":
+            self.close()
+        elif event == "hidden":
+            self._obs = None  # a hidden follower neither watches nor steals
+        elif event == "freeze" and self.active and not self.closed:
+            self._frozen = True
+            if self.epoch is not None:
+                self._rt.warn("this page is being frozen; handing leadership over")
+            self._set_epoch(None)
+            self._release()
+        elif event == "resume" and self._frozen:
+            self._frozen = False
+            self._obs = None
+            if self.active and not self.closed and self._req is None:
+                self._request()
+
+    # -- the heartbeat (leader) ------------------------------------------------------------
+    async def beat(self):
+        """Write the heartbeat of the current epoch (the dispatch loop calls this).
+        ``Fenced`` steps down; other errors propagate to the caller."""
+        epoch = self.epoch
+        if epoch is None:
+            return
+        try:
+            await self._engine.heartbeat(epoch, hidden=not self._rt.visible())
+        except Fenced:
+            self.fenced(epoch)
+
+    # -- the watchdog (followers) ----------------------------------------------------------
+    def _period(self):
+        return self.silence / 4
+
+    def _arm_watch(self):
+        jitter = 0.8 + 0.4 * self._rt.random()
+        self._watch_timer = later(self._rt, self._period() * jitter, self._watch)
+
+    def _watch(self):
+        self._watch_timer = None
+        if not self.active or self.closed:
+            return
+        if self.epoch is None and not self.holding and not self._checking \
+                and self._rt.visible():
+            # One read at a time: a frozen leader's open transaction can block it.
+            self._checking = True
+            self._rt.spawn(self._check(), "leader watchdog")
+        self._arm_watch()
+
+    async def _check(self):
+        try:
+            info = await self._engine.leader_info()
+        except Exception:
+            return  # a store error: judge nothing from this look
+        finally:
+            self._checking = False
+        if self.epoch is not None or self.holding or not self.active or self._frozen:
+            return
+        mono = self._rt.monotonic()
+        if info is None or info.get("beat") is None:
+            self._obs = None  # no leader, or it resigned: the lock hands over by itself
+            return
+        token = (info.get("epoch"), info.get("beat"))
+        obs = self._obs
+        if obs is None or obs["token"] != token or mono - obs["last"] > 3 * self._period():
+            # A new heartbeat, or this tab's own watch had a gap: a new window.
+            self._obs = {"token": token, "since": mono, "last": mono}
+            return
+        obs["last"] = mono
+        limit = self.silence
+        if info.get("hidden"):
+            limit = max(limit, HIDDEN_SILENCE)
+        if mono - obs["since"] > limit and self._rt.visible() \
+                and await self._rt.locks.held(self.lock_name) \
+                and self._obs is obs and self.epoch is None and self.active:
+            self._rt.warn(f"leader silent for more than {limit}s; taking over")
+            self._obs = None
+            self._request(steal=True)
