@@ -102,15 +102,14 @@ class Recurring:
         return await self.store.atomic(fn, meta_keys=(SCHEDULE + key,),
                                        pending_keys=(run_key(key),))
 
-    async def ensure_schedules(self, epoch=None):
+    async def ensure_schedules(self, epoch):
         """Leader start-up: every schedule has a pending or running run (repairs a run
         lost to a crash between finishing one run and putting the next). Returns the
         runs put.
 
         Fenced by leader ``epoch`` (``Fenced`` once another tab leads) and decided inside
         each schedule's transaction: it re-reads the schedule, its pending run and its
-        latest run there, so a run claimed or put meanwhile is never doubled.
-        (``epoch=None`` skips the fence, for callers that predate it.)"""
+        latest run there, so a run claimed or put meanwhile is never doubled."""
         created = []
         schedules = await self.store.meta_prefix(SCHEDULE)
         legacy = await self._legacy_runs(schedules)
@@ -155,8 +154,7 @@ class Recurring:
         now = self.clock()
 
         def fn(tx):
-            if epoch is not None:
-                check_leader(tx, epoch)
+            check_leader(tx, epoch)
             sched = tx.metas.get(SCHEDULE + skey)
             if sched is None or tx.by_key.get(run_key(skey)) is not None:
                 return None
@@ -170,8 +168,6 @@ class Recurring:
             if due is None or due < now:
                 due = now
             return self._put_run(tx, sched, due, now)
-        metas = [SCHEDULE + skey, SEQ]
-        if epoch is not None:
-            metas.append(LEADER)
-        return await self.store.atomic(fn, job_ids=ids, meta_keys=metas,
+        return await self.store.atomic(fn, job_ids=ids,
+                                       meta_keys=(SCHEDULE + skey, SEQ, LEADER),
                                        pending_keys=(run_key(skey),))

@@ -174,7 +174,7 @@ async def test_unschedule_cancels_the_pending_run(engine, store, clock):
     assert await store.meta_prefix(SCHEDULE) == {}
     assert await pending_runs(store) == []
     assert await engine.unschedule("sync") == (False, None)
-    assert await engine.ensure_schedules() == []
+    assert await engine.ensure_schedules(await lead(engine)) == []
 
 
 async def test_a_run_finishing_after_unschedule_puts_no_next(engine, store):
@@ -209,9 +209,10 @@ async def test_ensure_schedules_repairs_a_missing_run(engine, store, clock):
     run = await engine.every("sync", 60)
     store.jobs.pop(run["id"])  # the crash
     clock.advance(30)
-    [repaired] = await engine.ensure_schedules()
+    epoch = await lead(engine)
+    [repaired] = await engine.ensure_schedules(epoch)
     assert repaired["run_at"] == clock() and repaired["schedule"] == "sync"
-    assert await engine.ensure_schedules() == []
+    assert await engine.ensure_schedules(epoch) == []
     assert len(await pending_runs(store)) == 1
 
 
@@ -221,11 +222,11 @@ async def test_ensure_schedules_keeps_a_future_due_time(engine, store, clock):
     await engine.every("sync", 60)
     epoch = await lead(engine)
     held, _ = await engine.claim_next("default", epoch)
-    assert await engine.ensure_schedules() == []  # the run is running: nothing to do
+    assert await engine.ensure_schedules(epoch) == []  # the run is running: nothing to do
     await engine.complete(held, epoch, None)
     [nxt] = await pending_runs(store)
     store.jobs.pop(nxt["id"])
-    [repaired] = await engine.ensure_schedules()
+    [repaired] = await engine.ensure_schedules(epoch)
     assert repaired["run_at"] == T0 + 60
 
 
