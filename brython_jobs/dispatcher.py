@@ -345,6 +345,8 @@ class Dispatcher:
                 del self.running[queue]
             if self.epoch == epoch:
                 self.wake()
+                if not self.running:
+                    self._leadership.maybe_hand_over()
 
     async def _progress(self, job, fraction, message):
         try:

@@ -158,6 +158,25 @@ class Engine(Control, Recurring, Bursts):
         """The stored ``{"epoch", "tab", "beat"}`` of the leader, or None."""
         return await self.store.meta_get(LEADER)
 
+    async def claim_takeover(self, epoch, beat, tab_id):
+        """A follower that saw the leader of ``epoch`` silent at heartbeat ``beat`` claims
+        the right to steal its lock: True only for the first such claim, while the stored
+        heartbeat is still that one. The claim changes the heartbeat, so every other
+        follower starts a new observation window instead of stealing too (two followers
+        stealing one after the other would replace the first thief as well)."""
+        now = self.clock()
+
+        def fn(tx):
+            leader = tx.metas.get(LEADER)
+            if leader is None or leader.get("epoch") != epoch or leader.get("beat") != beat:
+                return False
+            leader = dict(leader)
+            leader["beat"] = now
+            leader["taking_over"] = tab_id
+            tx.put_meta(LEADER, leader)
+            return True
+        return await self.store.atomic(fn, meta_keys=(LEADER,))
+
     def leader_is_silent(self, info, now):
         """True when a follower may take over: no leader ever, a resigned one, or one whose
         last heartbeat is older than ``leader_silence``."""

@@ -61,7 +61,8 @@ class JobQueue:
         self._workers = None              # WorkerPool, made on first use in the leader
         self._leadership = Leadership(
             runtime, self.engine, "brython_jobs." + name + ".leader", self.tab_id,
-            leader_silence, self._leadership_changed)
+            leader_silence, self._leadership_changed,
+            idle=lambda: not self._dispatcher.running, ask_handover=self._ask_handover)
         self._dispatcher = Dispatcher(runtime, self.engine, store, self.config,
                                       self._handlers, self._emit, self._leadership,
                                       self._worker_pool)
@@ -145,6 +146,10 @@ class JobQueue:
         if was:
             self._emit_local("leader", False)
 
+    def _ask_handover(self, epoch):
+        if self._bus is not None:
+            self._bus.post("handover", {"epoch": epoch})
+
     def _worker_pool(self, create=True):
         if self._workers is None and create:
             from .workers import WorkerPool  # imported only by pages that use workers
@@ -180,6 +185,8 @@ class JobQueue:
             self._dispatcher.paused_changed()
         elif kind == "wake":
             self._dispatcher.wake()
+        elif kind == "handover":
+            self._leadership.handover_requested(message["data"]["epoch"])
 
     def _changed(self):
         """After a write from this tab that the leader must see."""
