@@ -79,13 +79,26 @@ class Recurring:
                 if merged != old:
                     tx.put_meta(SCHEDULE + key, merged)
                 return None
+            run = tx.by_key.get(run_key(key))
+            if run is not None and run.get("schedule") == key:
+                # A pending run outlived its schedule's record (an older version's
+                # unschedule): adopt it rather than put a second one.
+                adopted = dict(sched)
+                adopted["next_due"] = run["run_at"]
+                adopted["run"] = run["id"]
+                tx.put_meta(SCHEDULE + key, adopted)
+                return None
             return self._put_run(tx, sched, now, now)
         return await self.store.atomic(fn, meta_keys=(SCHEDULE + key, SEQ),
                                        pending_keys=(run_key(key),))
 
     async def unschedule(self, key):
-        """Remove a schedule and cancel its pending run; ``(existed, cancelled run)``."""
+        """Remove a schedule and cancel its pending run; ``(existed, cancelled run)``.
+        A run under way finishes as a plain job, so a schedule declared again later has
+        a run of its own, never beside it."""
         check_name(key, "key")
+        seen = await self.store.meta_get(SCHEDULE + key)
+        latest = seen.get("run") if type(seen) is dict else None
         now = self.clock()
 
         def fn(tx):
@@ -98,8 +111,15 @@ class Recurring:
                 run = tr.cancel(run, now)
                 run["error"]["message"] = "its schedule was removed"
                 tx.put(run)
+            busy = tx.jobs.get(old.get("run")) if old.get("run") == latest else None
+            if busy is not None and busy.get("status") == PROCESSING:
+                busy = dict(busy)
+                busy["schedule"] = None
+                busy["key"] = None
+                tx.put(busy)
             return True, run
-        return await self.store.atomic(fn, meta_keys=(SCHEDULE + key,),
+        return await self.store.atomic(fn, job_ids=(latest,) if type(latest) is str else (),
+                                       meta_keys=(SCHEDULE + key,),
                                        pending_keys=(run_key(key),))
 
     async def ensure_schedules(self, epoch):

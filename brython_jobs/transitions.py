@@ -133,8 +133,9 @@ def cancel(rec, now):
 
 
 def redrive(rec, now):
-    """failed or cancelled -> pending, due now, attempts reset and a fresh expiry; any
-    other status is returned unchanged."""
+    """failed or cancelled -> pending, due now, attempts reset and a fresh expiry (a
+    recurring run detached from its schedule); any other status is returned
+    unchanged."""
     if rec["status"] not in (FAILED, CANCELLED):
         return rec
     out = _copy(rec)
@@ -150,6 +151,11 @@ def redrive(rec, now):
     ttl = rec.get("ttl")
     # (a malformed ttl, on a record once set aside as corrupt, gives no expiry)
     out["expires_at"] = now + ttl if is_number(ttl) else None
+    if rec.get("schedule"):
+        # A run of a recurring schedule runs again once, as a plain job: its schedule
+        # already has its own next run (or is gone), never two.
+        out["schedule"] = None
+        out["key"] = None
     return touch(out)
 
 
