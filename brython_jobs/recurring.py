@@ -63,10 +63,19 @@ class Recurring:
                     retries=None, default_queue=None):
         """Declare a recurring schedule (idempotent per key). Every field is validated
         on each declaration, before anything is written. Returns the pending run's record
-        when this call created the schedule, else None."""
+        when this call created the schedule and its run, else None.
+
+        A new schedule adopts an unfinished run of the same key left from before (a run
+        still processing after ``unschedule``, or a pending one an older version left
+        without its schedule record) instead of putting a second run."""
         sched = schedule_spec(name, seconds, payload, queue, key, priority, retries,
                               default_queue, self.config.retries)
         key = sched["key"]
+        running = []
+        if await self.store.meta_get(SCHEDULE + key) is None:
+            for rec in await self.store.query(status=PROCESSING, limit=None):
+                if rec.get("schedule") == key:
+                    running.append(rec["id"])
         now = self.clock()
 
         def fn(tx):
@@ -79,26 +88,29 @@ class Recurring:
                 if merged != old:
                     tx.put_meta(SCHEDULE + key, merged)
                 return None
-            run = tx.by_key.get(run_key(key))
-            if run is not None and run.get("schedule") == key:
-                # A pending run outlived its schedule's record (an older version's
-                # unschedule): adopt it rather than put a second one.
+            left = tx.by_key.get(run_key(key))
+            if left is None or left.get("schedule") != key:
+                left = None
+                for job_id in running:
+                    cur = tx.jobs.get(job_id)
+                    if cur is not None and cur.get("status") == PROCESSING \
+                            and cur.get("schedule") == key:
+                        left = cur
+            if left is not None:
                 adopted = dict(sched)
-                adopted["next_due"] = run["run_at"]
-                adopted["run"] = run["id"]
+                adopted["next_due"] = left["run_at"]
+                adopted["run"] = left["id"]
                 tx.put_meta(SCHEDULE + key, adopted)
                 return None
             return self._put_run(tx, sched, now, now)
-        return await self.store.atomic(fn, meta_keys=(SCHEDULE + key, SEQ),
+        return await self.store.atomic(fn, job_ids=running, meta_keys=(SCHEDULE + key, SEQ),
                                        pending_keys=(run_key(key),))
 
     async def unschedule(self, key):
         """Remove a schedule and cancel its pending run; ``(existed, cancelled run)``.
-        A run under way finishes as a plain job, so a schedule declared again later has
-        a run of its own, never beside it."""
+        A run under way finishes (only the leader writes a processing job); declaring
+        the schedule again meanwhile adopts it (see ``every``)."""
         check_name(key, "key")
-        seen = await self.store.meta_get(SCHEDULE + key)
-        latest = seen.get("run") if type(seen) is dict else None
         now = self.clock()
 
         def fn(tx):
@@ -111,15 +123,8 @@ class Recurring:
                 run = tr.cancel(run, now)
                 run["error"]["message"] = "its schedule was removed"
                 tx.put(run)
-            busy = tx.jobs.get(old.get("run")) if old.get("run") == latest else None
-            if busy is not None and busy.get("status") == PROCESSING:
-                busy = dict(busy)
-                busy["schedule"] = None
-                busy["key"] = None
-                tx.put(busy)
             return True, run
-        return await self.store.atomic(fn, job_ids=(latest,) if type(latest) is str else (),
-                                       meta_keys=(SCHEDULE + key,),
+        return await self.store.atomic(fn, meta_keys=(SCHEDULE + key,),
                                        pending_keys=(run_key(key),))
 
     async def ensure_schedules(self, epoch):

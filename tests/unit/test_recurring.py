@@ -272,17 +272,20 @@ async def test_redeclaring_after_unschedule_and_redrive_keeps_one_run(engine, st
 
 async def test_redeclaring_while_an_old_run_is_processing_keeps_one_run(engine, store, clock):
     """Given a schedule whose run is processing when the schedule is removed,
-    When it is declared again before that run finishes, Then it has one unfinished run
-    (the old run finishes as a plain job), and finishing the old run adds none."""
+    When it is declared again before that run finishes, Then the new schedule adopts
+    that run (still one unfinished run, nothing written to the processing job), and
+    when it finishes the schedule's next run is put: again one."""
     await engine.every("sync", 60)
     epoch = await lead(engine)
     held, _ = await engine.claim_next("default", epoch)
     await engine.unschedule("sync")
-    await engine.every("sync", 60)
-    assert len(await runs_of(store)) == 1
+    assert await engine.every("sync", 60) is None
+    assert [r["id"] for r in await runs_of(store)] == [held["id"]]
+    assert (await store.get(held["id"])) == held
     done = await engine.complete(held, epoch, None)
-    assert done["status"] == "completed" and done["schedule"] is None
-    assert len(await runs_of(store)) == 1
+    assert done["status"] == "completed"
+    [nxt] = await runs_of(store)
+    assert nxt["status"] == "pending" and nxt["run_at"] == T0 + 60
 
 
 async def test_declaring_adopts_a_pending_run_left_without_its_schedule(engine, store):
