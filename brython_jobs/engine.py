@@ -34,6 +34,13 @@ from .recurring import Recurring
 from .specs import Config, job_spec  # noqa: F401  (re-exported)
 
 
+def _token(held):
+    """The claim token of the attempt ``held`` (0 for a record claimed by a version
+    without tokens, as stores read it), never None: the check always applies."""
+    token = held.get("claim")
+    return token if type(token) is int else 0
+
+
 class Engine(Control, Recurring, Bursts):
     """Core operations. ``clock()`` returns epoch seconds, ``rand()`` a float in [0, 1),
     ``new_id()`` a unique job id string.
@@ -319,7 +326,7 @@ class Engine(Control, Recurring, Bursts):
         ``(record, claimed, side effects)`` (see ``_finish_and_claim``), and so does
         ``effects=True`` (claiming nothing)."""
         check_payload(result, "result")
-        token = held.get("claim")
+        token = _token(held)
         change = lambda rec, now: tr.complete(rec, now, epoch, result, token)  # noqa: E731
         if claim_next or effects:
             return await self._finish_and_claim(held, epoch, change, claim_next)
@@ -332,7 +339,7 @@ class Engine(Control, Recurring, Bursts):
         attempt = held["attempts"]
         base = self.config.backoff if backoff is None else backoff
         delay = timing.compute_backoff(attempt, base, self.config.backoff_max, self.rand())
-        token = held.get("claim")
+        token = _token(held)
         change = lambda rec, now: tr.fail_attempt(  # noqa: E731
             rec, now, epoch, code, message, delay, final, token)
         if claim_next or effects:
@@ -345,7 +352,7 @@ class Engine(Control, Recurring, Bursts):
             raise ValueError(f"fraction must be a number from 0 to 1, not {fraction!r}")
         if message is not None and type(message) is not str:
             raise TypeError(f"message must be a str or None, not {message!r}")
-        token = held.get("claim")
+        token = _token(held)
         return await self._leader_write(
             held, epoch,
             lambda rec, now: tr.set_progress(rec, epoch, fraction, message, token))

@@ -46,9 +46,12 @@ def claim(rec, now, owner):
 
 
 def _check_owner(rec, owner, token):
+    # token None: the caller does not name the attempt (a tool building records); the
+    # leader always does (Engine passes the claim of the record it holds).
     if rec is None:
         raise StaleWrite("job no longer exists")
-    if rec["status"] != PROCESSING or rec["owner"] != owner or rec.get("claim") != token:
+    if rec["status"] != PROCESSING or rec["owner"] != owner \
+            or (token is not None and rec.get("claim") != token):
         raise StaleWrite(f"job {rec['id']} is {rec['status']} under owner {rec['owner']} "
                          f"claim {rec.get('claim')}, not processing under {owner} "
                          f"claim {token}")
@@ -137,11 +140,6 @@ def redrive(rec, now):
     if rec["status"] not in (FAILED, CANCELLED):
         return rec
     out = _copy(rec)
-    schedule = rec.get("schedule")
-    if schedule:
-        out["schedule"] = None
-        if rec.get("key") == run_key(schedule):
-            out["key"] = None
     out["status"] = PENDING
     out["attempts"] = 0
     out["run_at"] = now
@@ -154,6 +152,11 @@ def redrive(rec, now):
     ttl = rec.get("ttl")
     # (a malformed ttl, on a record once set aside as corrupt, gives no expiry)
     out["expires_at"] = now + ttl if is_number(ttl) else None
+    schedule = rec.get("schedule")
+    if schedule:
+        out["schedule"] = None
+        if rec.get("key") == run_key(schedule):
+            out["key"] = None
     return touch(out)
 
 
