@@ -135,11 +135,16 @@ class Dispatcher:
                 old[1] = expires
         self._signal.set()
 
-    def cancelled(self, job_id):
-        """Job ``job_id`` was cancelled: discard its running attempt and free the slot."""
+    def cancelled(self, job_id, claim=None):
+        """Job ``job_id`` was cancelled (during its attempt ``claim``): discard that
+        running attempt and free the slot. A late message about an earlier attempt of a
+        job since redriven and claimed again leaves the new attempt alone."""
         for queue in list(self.running):
             job = self.running[queue]
             if job.id == job_id:
+                held = job.record.get("claim")
+                if claim is not None and held is not None and held > claim:
+                    continue
                 job.cancelled = True
                 if job.writing:
                     # Its outcome write (which may have claimed the queue's next job)

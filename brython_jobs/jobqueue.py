@@ -179,7 +179,7 @@ class JobQueue(QueueControl):
         # their due times to wake a hidden leader.
         if self.is_leader:
             if event == "cancelled":
-                self._dispatcher.cancelled(rec["id"])
+                self._dispatcher.cancelled(rec["id"], rec.get("claim"))
             elif event == "enqueued":
                 self._dispatcher.hint(rec)
         else:
