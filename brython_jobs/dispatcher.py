@@ -333,7 +333,8 @@ class Dispatcher:
 
     async def _claim(self, queue, epoch):
         """Claim and start the next due job of ``queue``; True if one started."""
-        claimed, gone = await self._engine.claim_next(queue, epoch)
+        claimed, gone = await self._engine.claim_next(
+            queue, epoch, live=lambda: self.epoch == epoch)
         for rec in gone:
             self._emit(job_event(rec), rec)
         if claimed is None:

@@ -257,18 +257,25 @@ class Engine(Control, Recurring, Bursts):
             return False
         if rec["run_at"] > now:
             return False  # a lower priority job may be due
+        live = state.get("live")
+        if live is not None and not live():
+            # The caller stopped dispatching while this transaction waited (its page
+            # was frozen with the request in flight): claim nothing it would not run.
+            return True
         state["claimed"] = tr.claim(rec, now, epoch)
         tx.put(state["claimed"])
         self._note_start(tx, rec, now)
         return True
 
-    async def claim_next(self, queue, epoch):
+    async def claim_next(self, queue, epoch, live=None):
         """Claim the next due job of ``queue`` for leader ``epoch``, in one transaction that
         also checks leadership and the paused set. Pending jobs met on the way that are
         past their expiry are expired, malformed ones set aside (failed, ``corrupt``).
-        Returns ``(claimed record or None, [ended records])``."""
+        Returns ``(claimed record or None, [ended records])``. ``live()``, checked inside
+        the transaction, says whether the caller still dispatches: if not, nothing is
+        claimed."""
         now = self.clock()
-        state = {"claimed": None, "expired": []}
+        state = {"claimed": None, "expired": [], "live": live}
 
         def fn(tx, rec):
             if rec is None:
@@ -297,14 +304,14 @@ class Engine(Control, Recurring, Bursts):
             lambda tx: self._apply(tx, held, epoch, change, now), job_ids=(held["id"],),
             meta_keys=self._finish_metas(held, (LEADER,)), pending_keys=pending_keys)
 
-    async def _finish_and_claim(self, held, epoch, change, claim=True):
+    async def _finish_and_claim(self, held, epoch, change, claim=True, live=None):
         """Like ``_leader_write``, and in the same transaction claim the next due job of
         the same queue (one transaction per job on a busy queue instead of three) unless
         ``claim`` is False. Returns ``(record, claimed or None, [side effects])``: jobs
         ended on the way and a recurring schedule's next run."""
         now = self.clock()
         queue = held["queue"]
-        state = {"record": None, "claimed": None, "expired": []}
+        state = {"record": None, "claimed": None, "expired": [], "live": live}
 
         def fn(tx, rec):
             if rec is None:
@@ -318,7 +325,8 @@ class Engine(Control, Recurring, Bursts):
                                       pending_keys=pending_keys)
         return state["record"], state["claimed"], state["expired"]
 
-    async def complete(self, held, epoch, result, claim_next=False, effects=False):
+    async def complete(self, held, epoch, result, claim_next=False, effects=False,
+                       live=None):
         """The handler returned: processing -> completed. ``held`` is the record as
         claimed: the write is refused with ``StaleWrite`` unless the job is still that
         attempt (same epoch and claim), with ``Fenced`` if another tab leads, and with
@@ -329,11 +337,11 @@ class Engine(Control, Recurring, Bursts):
         token = _token(held)
         change = lambda rec, now: tr.complete(rec, now, epoch, result, token)  # noqa: E731
         if claim_next or effects:
-            return await self._finish_and_claim(held, epoch, change, claim_next)
+            return await self._finish_and_claim(held, epoch, change, claim_next, live)
         return await self._leader_write(held, epoch, change)
 
     async def fail(self, held, epoch, code, message, final=False, backoff=None,
-                   claim_next=False, effects=False):
+                   claim_next=False, effects=False, live=None):
         """The attempt ``held`` failed: retry later while attempts remain, else failed.
         Refused like ``complete`` when the job is no longer that attempt."""
         attempt = held["attempts"]
@@ -343,7 +351,7 @@ class Engine(Control, Recurring, Bursts):
         change = lambda rec, now: tr.fail_attempt(  # noqa: E731
             rec, now, epoch, code, message, delay, final, token)
         if claim_next or effects:
-            return await self._finish_and_claim(held, epoch, change, claim_next)
+            return await self._finish_and_claim(held, epoch, change, claim_next, live)
         return await self._leader_write(held, epoch, change)
 
     async def progress(self, held, epoch, fraction, message=None):

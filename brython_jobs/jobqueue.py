@@ -112,8 +112,9 @@ class JobQueue(QueueControl):
         self._bus = Bus(self.runtime, "brython_jobs." + self.name, self.tab_id,
                         self._on_message)
         self.started = True
-        self._opened.set_result(True)
-        self._opened = None
+        if self._opened is not None:  # (None when started again after stop())
+            self._opened.set_result(True)
+            self._opened = None
         if lead:
             self._leadership.join()
 

@@ -145,6 +145,10 @@ class Leadership:
         except Exception as exc:
             self._rt.report("leadership change", exc)
 
+    def leads(self, epoch):
+        """True while this tab leads under ``epoch``."""
+        return epoch is not None and epoch == self.epoch
+
     def give_up(self, epoch, why):
         """Release the lock for ``silence`` seconds so another tab can lead (this one
         cannot make progress). ``epoch``: the epoch that failed, or None for the

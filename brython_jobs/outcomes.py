@@ -100,13 +100,16 @@ class AttemptRunner:
         while True:
             tries += 1
             try:
+                # Claim the next job only while this runner's epoch still leads here.
+                live = self._leadership.leads
                 if kind == "ok":
                     new, nxt, gone = await self._engine.complete(
-                        rec, epoch, value, claim_next=claim_next, effects=True)
+                        rec, epoch, value, claim_next=claim_next, effects=True,
+                        live=lambda: live(epoch))
                 else:
                     new, nxt, gone = await self._engine.fail(
                         rec, epoch, value, message, final=final, backoff=backoff,
-                        claim_next=claim_next, effects=True)
+                        claim_next=claim_next, effects=True, live=lambda: live(epoch))
                 break
             except StaleWrite:
                 return None  # cancelled, or recovered by a newer leader: discarded
