@@ -181,10 +181,16 @@ def close(world, tab, crash):
     world.origin.channels.drop(ctx)
 
 
-def freeze(world, tab):
+def freeze(world, tab, warned=None):
+    """Freeze ``tab``: after a ``freeze`` event (the page lifecycle), or without one
+    (the machine slept, the main thread hung): ``warned`` None draws which."""
     if not tab.ctx.hidden:
         hide(world, tab)   # browsers freeze background tabs
-    world.trace.add(tab.name, "freeze")
+    if warned is None:
+        warned = world.rng.random() < 0.6
+    world.trace.add(tab.name, "freeze" if warned else "freeze unwarned")
+    if warned:
+        world.sched.run_callable(tab.ctx, lambda: tab.rt.fire_lifecycle("freeze"))
     world.sched.freeze(tab.ctx)
 
 

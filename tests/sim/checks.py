@@ -8,7 +8,7 @@ Two kinds of checks:
   superseded attempt, attempts never above max_attempts.
 * ``state()`` after every step of the scheduler: at most one processing job per queue,
   at most one live attempt per job and per queue, at most one unfinished run per
-  recurring schedule; and per tab, one terminal event per job and finish (``event``).
+  recurring schedule, at most one pending job per key; and per tab, one terminal event per job and finish (``event``).
 
 A violation is recorded as ``(invariant, detail)``; the run stops at the first one.
 """
@@ -67,6 +67,7 @@ class Checker:
     def __init__(self, world):
         self.world = world
         self.violations = []
+        self.ignored = {}        # invariant -> breaks not counted (--ignore)
         self.checks = 0
         self.attempts = {}       # (tab index, claim) -> Attempt
         self.running = {}        # id(Attempt) -> Attempt, not yet finished
@@ -74,6 +75,9 @@ class Checker:
         self.terminal_seen = {}  # (tab index, job id, finished_at) -> count
 
     def fail(self, invariant, detail):
+        if invariant in self.world.settings.ignore:
+            self.ignored[invariant] = self.ignored.get(invariant, 0) + 1
+            return
         if not self.violations:
             self.world.trace.add("check", "VIOLATION", f"{invariant}: {detail}")
         self.violations.append((invariant, detail))
@@ -196,8 +200,15 @@ class Checker:
         jobs = self.world.memory.jobs
         busy = {}
         live_runs = {}
+        keyed = {}
         for rec in jobs.values():
             status = rec["status"]
+            if status == PENDING and rec.get("key") is not None:
+                k = rec["key"]
+                if k in keyed:
+                    self.fail("one pending job per key",
+                              f"{rec['id']} and {keyed[k]} both pending with key {k!r}")
+                keyed[k] = rec["id"]
             if status == PROCESSING:
                 q = rec["queue"]
                 if q in busy:
