@@ -75,7 +75,7 @@ def cpu_seconds():
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def summary(total, seconds, show=10, cpu=None):
+def summary(total, seconds, show=10, cpu=None, ignore=()):
     faults = ", ".join(f"{k} {v}" for k, v in sorted(total["faults"].items()))
     lines = [f"seeds run: {total['seeds']}, failed: {len(total['failed'])}",
              f"faults injected: {faults}",
@@ -91,7 +91,8 @@ def summary(total, seconds, show=10, cpu=None):
                      + ", ".join(str(s) for s in seeds[:8]) + (" ..." if len(seeds) > 8 else ""))
     for seed, invariant, detail in total["failed"][:show]:
         lines.append(f"FAILED seed {seed}: {invariant}: {detail}\n"
-                     f"  replay: python -m tests.sim --seed {seed} --trace")
+                     f"  replay: python -m tests.sim --seed {seed} --trace"
+                     + "".join(f' --ignore "{i}"' for i in ignore))
     return "\n".join(lines)
 
 
@@ -121,5 +122,5 @@ def main(argv=None):
     t0 = time.time()
     c0 = cpu_seconds()
     total = run_many(args.start, args.seeds, duration, args.procs, args.ignore)
-    print(summary(total, time.time() - t0, args.show, cpu_seconds() - c0))
+    print(summary(total, time.time() - t0, args.show, cpu_seconds() - c0, args.ignore))
     return 1 if total["failed"] else 0
