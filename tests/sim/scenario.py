@@ -87,6 +87,19 @@ def step_clock(delta):
     return act
 
 
+def restart(tab):
+    """Page code in tab ``tab`` stops its queue and starts it again."""
+    @(lambda f: _page(tab, f))
+    def act(world):
+        t = world.tabs[tab]
+
+        async def both():
+            await t.jobs.stop()
+            await t.jobs.start()
+        actions.user(world, t, "stop+start", both, "")
+    return act
+
+
 def with_record(tab, what, pick, call):
     """Page code in tab ``tab`` acts on the first stored record ``pick(rec)`` accepts:
     ``call(jobs, job_id)`` returns the coroutine to await."""

@@ -90,3 +90,14 @@ def test_S5_redriving_a_keyed_job_keeps_one_pending_job_per_key():
                                      lambda jobs, i: jobs.redrive(i)))],
                 tabs=2, config={"leader_silence": 4.0})
     assert res.ok, res.describe(full_trace=True)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS.md S8: open")
+def test_S8_a_queue_started_again_after_stop_runs_jobs():
+    """Given a follower tab that stopped its queue, when it starts it again and the
+    leader tab closes, then it starts without error, leads and runs a new job."""
+    s = sc()
+    res = s.run([(1.0, s.restart(1)), (3.0, s.close(0)),
+                 (4.0, s.enqueue(1, "quick"))], tabs=2, config={"leader_silence": 4.0})
+    assert res.ok, res.describe(full_trace=True)
+    assert any(i[2] == "ev completed" and i[1] == "t1" for i in res.trace.items)

@@ -136,6 +136,8 @@ class World:
     # -- the run -----------------------------------------------------------------------------
     def open_tab(self):
         tab = SimTab(self, len(self.tabs), self.draw_rates())
+        if self.quiet:
+            tab.faults.enabled = False
         self.tabs.append(tab)
         self.trace.add(tab.name, "open", f"faults {tab.faults.rates}")
         return tab
@@ -191,7 +193,7 @@ class World:
         self.trace.add("world", "quiet", "faults off, no more actions")
         for tab in self.tabs:
             tab.faults.enabled = False
-        live = [t for t in self.tabs if t.ctx.alive]
+        live = [t for t in self.tabs if t.in_queue()]
         if not any(t.visible_and_working() for t in live):
             if live:
                 actions.wake_up(self, live[0])
