@@ -111,10 +111,17 @@ def tab_action(world, roll):
     elif roll < 94:
         key = r.choice(["s1", "s2"])
         user(world, tab, "unschedule", lambda: tab.jobs.unschedule(key), key)
-    else:
+    elif roll < 97:
         job_id = r.choice(world.known) if world.known else None
         if job_id is not None:
             user(world, tab, "get", lambda: tab.jobs.get(job_id), job_id)
+    elif roll < 99:
+        job_id = r.choice(world.known[-6:]) if world.known else None
+        if job_id is not None:
+            user(world, tab, "wait", lambda: tab.jobs.wait(job_id, timeout=20.0), job_id)
+    elif len(tabs) > 1:
+        # The page stops its queue (start() again after stop() is S8, FINDINGS.md).
+        user(world, tab, "stop", tab.jobs.stop, "")
 
 
 def job(world, queue=None, delay="draw"):
@@ -155,10 +162,20 @@ def user(world, tab, what, call, detail):
             world.trace.add(tab.name, what + " failed", str(exc))
             return
         except KeyError:
-            if what in ("cancel", "redrive", "get", "cancel+redrive") \
+            if what in ("cancel", "redrive", "get", "cancel+redrive", "wait") \
                     and detail in world.checker.purged:
                 return
             raise
+        except RuntimeError:
+            if tab.jobs.started:
+                raise
+            world.trace.add(tab.name, what + " refused", "the queue was stopped")
+            return
+        except TimeoutError:
+            if what != "wait":
+                raise
+            world.trace.add(tab.name, "wait timed out", str(detail)[-6:])
+            return
         if what in ("enqueue", "enqueue_many"):
             for one in (out if type(out) is list else [out]):
                 if one.id not in world.known:
@@ -181,10 +198,16 @@ def close(world, tab, crash):
     world.origin.channels.drop(ctx)
 
 
-def freeze(world, tab):
+def freeze(world, tab, warned=None):
+    """Freeze ``tab``: after a ``freeze`` event (the page lifecycle), or without one
+    (the machine slept, the main thread hung): ``warned`` None draws which."""
     if not tab.ctx.hidden:
         hide(world, tab)   # browsers freeze background tabs
-    world.trace.add(tab.name, "freeze")
+    if warned is None:
+        warned = world.rng.random() < 0.6
+    world.trace.add(tab.name, "freeze" if warned else "freeze unwarned")
+    if warned:
+        world.sched.run_callable(tab.ctx, lambda: tab.rt.fire_lifecycle("freeze"))
     world.sched.freeze(tab.ctx)
 
 

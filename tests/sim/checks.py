@@ -5,7 +5,8 @@ Two kinds of checks:
 * ``commit(...)``: every write transaction that committed is compared with the store
   before it and with what the writing tab owned (its leader epoch, the handler attempts
   it was running): no job lost, no write accepted from a fenced leader or from a
-  superseded attempt, attempts never above max_attempts.
+  superseded attempt, attempts never above max_attempts, a new or redriven job never
+  a second pending job with its key.
 * ``state()`` after every step of the scheduler: at most one processing job per queue,
   at most one live attempt per job and per queue, at most one unfinished run per
   recurring schedule; and per tab, one terminal event per job and finish (``event``).
@@ -67,6 +68,7 @@ class Checker:
     def __init__(self, world):
         self.world = world
         self.violations = []
+        self.ignored = {}        # invariant -> breaks not counted (--ignore)
         self.checks = 0
         self.attempts = {}       # (tab index, claim) -> Attempt
         self.running = {}        # id(Attempt) -> Attempt, not yet finished
@@ -74,6 +76,9 @@ class Checker:
         self.terminal_seen = {}  # (tab index, job id, finished_at) -> count
 
     def fail(self, invariant, detail):
+        if invariant in self.world.settings.ignore:
+            self.ignored[invariant] = self.ignored.get(invariant, 0) + 1
+            return
         if not self.violations:
             self.world.trace.add("check", "VIOLATION", f"{invariant}: {detail}")
         self.violations.append((invariant, detail))
@@ -138,11 +143,32 @@ class Checker:
                 self.fail("attempts never above max_attempts",
                           f"{tab.name} stored {job_id} with attempts {new['attempts']} "
                           f"of {new['max_attempts']}")
+            if new["status"] == PENDING and new.get("key") is not None and (
+                    old is None or old["status"] in ("failed", "cancelled")):
+                self._one_per_key(tab, op, new, old, jobs_before)
             if old is None:
                 continue
             self._transition(tab, op, writer, leader, old, new)
         metas = [k for k in store.meta if store.meta[k] is not meta_before.get(k)]
         self.world.trace.add(tab.name, "commit " + op, ", ".join(changes + metas))
+
+    def _one_per_key(self, tab, op, new, old, jobs_before):
+        # A redriven job must not become a second pending job with its key, and a new
+        # one must not be inserted next to the one pending job with its key (an enqueue
+        # merges into it). A retried or recovered job next to a newer request with its
+        # key is allowed (both are real work); with two such, an insert is not judged.
+        key = new["key"]
+        before = [r for r in jobs_before.values()
+                  if r["status"] == PENDING and r.get("key") == key and r["id"] != new["id"]]
+        now_pending = [r for r in self.world.memory.jobs.values()
+                       if r["status"] == PENDING and r.get("key") == key
+                       and r["id"] != new["id"]]
+        if not now_pending or (old is None and len(before) != 1):
+            return
+        how = "inserted" if old is None else f"redriven from {old['status']}"
+        self.fail("one pending job per key",
+                  f"{tab.name} {op}: {new['id']} {how} while {now_pending[0]['id']} is "
+                  f"pending with key {key!r}")
 
     def _transition(self, tab, op, writer, leader, old, new):
         was, now_status = old["status"], new["status"]

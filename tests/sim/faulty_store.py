@@ -34,8 +34,29 @@ class Faults:
         self.rates = {"transient": transient, "full": full, "commit": commit}
         self.enabled = True
         self.injected = {"transient": 0, "full": 0, "commit": 0}
+        self.forced = []   # [kind, count, ops or None]: scripted faults, in order
 
-    def draw(self, write):
+    def force(self, kind, count=1, ops=None):
+        """Fail the next ``count`` operations (named in ``ops``, else any) with ``kind``
+        (for scripted scenarios; works even when random faults are off)."""
+        self.forced.append([kind, count, ops])
+
+    def _forced(self, op, write):
+        for item in self.forced:
+            kind, count, ops = item
+            if (ops is None or op in ops) and (write or kind == "transient"):
+                item[1] -= 1
+                if item[1] <= 0:
+                    self.forced.remove(item)
+                self.injected[kind] += 1
+                return kind
+        return None
+
+    def draw(self, write, op=None):
+        if self.forced:
+            kind = self._forced(op, write)
+            if kind is not None:
+                return kind
         if not self.enabled:
             return None
         roll = self.rng.random()
@@ -50,7 +71,8 @@ class Faults:
         return None
 
     def any(self):
-        return self.enabled and any(self.rates[k] > 0 for k in KINDS)
+        return bool(self.forced) or (
+            self.enabled and any(self.rates[k] > 0 for k in KINDS))
 
 
 def injected(exc):
@@ -101,7 +123,7 @@ class FaultyStore(Store):
         write = op in WRITES
         await self._latency()
         self.ops += 1
-        kind = self.faults.draw(write or op == "open")
+        kind = self.faults.draw(write or op == "open", op)
         if kind is not None and kind != "commit":
             raise _fault(kind, op)
         inner = self.inner

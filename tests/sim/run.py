@@ -27,9 +27,9 @@ def _pin_hash_seed(argv):
 
 def run_range(args):
     """Run seeds ``start .. start+count-1``; returns a summary dict (picklable)."""
-    start, count, duration = args
+    start, count, duration, ignore = args
     from .world import Settings, run_seed
-    settings = Settings(duration=duration)
+    settings = Settings(duration=duration, ignore=ignore)
     out = {"seeds": 0, "checks": 0, "steps": 0, "actions": 0, "faults": {},
            "failed": []}
     for seed in range(start, start + count):
@@ -45,11 +45,11 @@ def run_range(args):
     return out
 
 
-def run_many(start, count, duration, procs):
+def run_many(start, count, duration, procs, ignore=()):
     chunks = []
     size = max(1, (count + procs * 4 - 1) // (procs * 4))
     for s in range(start, start + count, size):
-        chunks.append((s, min(size, start + count - s), duration))
+        chunks.append((s, min(size, start + count - s), duration, tuple(ignore)))
     if procs <= 1:
         parts = [run_range(c) for c in chunks]
     else:
@@ -75,7 +75,7 @@ def cpu_seconds():
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def summary(total, seconds, show=10, cpu=None):
+def summary(total, seconds, show=10, cpu=None, ignore=()):
     faults = ", ".join(f"{k} {v}" for k, v in sorted(total["faults"].items()))
     lines = [f"seeds run: {total['seeds']}, failed: {len(total['failed'])}",
              f"faults injected: {faults}",
@@ -91,7 +91,8 @@ def summary(total, seconds, show=10, cpu=None):
                      + ", ".join(str(s) for s in seeds[:8]) + (" ..." if len(seeds) > 8 else ""))
     for seed, invariant, detail in total["failed"][:show]:
         lines.append(f"FAILED seed {seed}: {invariant}: {detail}\n"
-                     f"  replay: python -m tests.sim --seed {seed} --trace")
+                     f"  replay: python -m tests.sim --seed {seed} --trace"
+                     + "".join(f' --ignore "{i}"' for i in ignore))
     return "\n".join(lines)
 
 
@@ -109,15 +110,17 @@ def main(argv=None):
                         help="virtual seconds of actions per run")
     parser.add_argument("--procs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--show", type=int, default=10, help="failing seeds to detail")
+    parser.add_argument("--ignore", action="append", default=[], metavar="INVARIANT",
+                        help="do not stop on this invariant (to look past a known bug)")
     args = parser.parse_args(argv)
     from .world import Settings, run_seed
     duration = args.duration if args.duration is not None else Settings().duration
     if args.seed is not None:
-        res = run_seed(args.seed, Settings(duration=duration))
+        res = run_seed(args.seed, Settings(duration=duration, ignore=args.ignore))
         print(res.describe(full_trace=args.trace))
         return 0 if res.ok else 1
     t0 = time.time()
     c0 = cpu_seconds()
-    total = run_many(args.start, args.seeds, duration, args.procs)
-    print(summary(total, time.time() - t0, args.show, cpu_seconds() - c0))
+    total = run_many(args.start, args.seeds, duration, args.procs, args.ignore)
+    print(summary(total, time.time() - t0, args.show, cpu_seconds() - c0, args.ignore))
     return 1 if total["failed"] else 0

@@ -20,8 +20,19 @@ def run(script, tabs=2, config=None, duration=None, faults=False, seed=0):
     return World(seed, settings).run()
 
 
+def _page(tab, act):
+    """Page code runs once its tab's queue has started (as a page awaits start())."""
+    def when_started(world):
+        if world.tabs[tab].started:
+            act(world)
+        else:
+            world.sched.later(0.01, world.ctx, lambda: when_started(world))
+    return when_started
+
+
 def enqueue(tab, name, payload=None, **options):
     """Page code in tab ``tab`` enqueues a job (``payload`` decides what it does)."""
+    @(lambda f: _page(tab, f))
     def act(world):
         t = world.tabs[tab]
         spec = dict(options, name=name, payload=payload or {"n": 0})
@@ -31,6 +42,7 @@ def enqueue(tab, name, payload=None, **options):
 
 def cancel_redrive_running(tab):
     """Page code in tab ``tab`` cancels the running job and redrives it at once."""
+    @(lambda f: _page(tab, f))
     def act(world):
         t = world.tabs[tab]
         running = [rec["id"] for rec in world.memory.jobs.values()
@@ -53,14 +65,58 @@ def _tab_action(fn):
 
 hide = _tab_action(actions.hide)
 show = _tab_action(actions.show)
-freeze = _tab_action(actions.freeze)
+freeze = _tab_action(lambda world, tab: actions.freeze(world, tab, warned=True))
+freeze_unwarned = _tab_action(lambda world, tab: actions.freeze(world, tab, warned=False))
 thaw = _tab_action(actions.thaw)
 close = _tab_action(lambda world, tab: actions.close(world, tab, crash=False))
 crash = _tab_action(lambda world, tab: actions.close(world, tab, crash=True))
+
+
+def fail_store(tab, kind, count=1, ops=None):
+    """Tab ``tab``'s next ``count`` store operations (of ``ops``) fail with ``kind``."""
+    def act(world):
+        world.tabs[tab].faults.force(kind, count, ops)
+        world.trace.add(world.tabs[tab].name, "faults forced", f"{kind} x{count} {ops}")
+    return act
 
 
 def step_clock(delta):
     def act(world):
         world.origin.step_clock(delta)
         world.trace.add("world", "clock step", f"{delta:+.0f}s")
+    return act
+
+
+def restart(tab):
+    """Page code in tab ``tab`` stops its queue and starts it again."""
+    @(lambda f: _page(tab, f))
+    def act(world):
+        t = world.tabs[tab]
+
+        async def both():
+            await t.jobs.stop()
+            await t.jobs.start()
+        actions.user(world, t, "stop+start", both, "")
+    return act
+
+
+def with_record(tab, what, pick, call):
+    """Page code in tab ``tab`` acts on the first stored record ``pick(rec)`` accepts:
+    ``call(jobs, job_id)`` returns the coroutine to await."""
+    def act(world):
+        t = world.tabs[tab]
+        ids = [rec["id"] for rec in world.memory.jobs.values() if pick(rec)]
+        if ids:
+            actions.user(world, t, what, lambda: call(t.jobs, ids[0]), ids[0])
+        else:
+            world.trace.add(t.name, what, "nothing to act on")
+    return act
+
+
+def every(tab, name, seconds, key):
+    @(lambda f: _page(tab, f))
+    def act(world):
+        t = world.tabs[tab]
+        actions.user(world, t, "every", lambda: t.jobs.every(name, seconds, {"n": -1},
+                                                             key=key), (key, seconds))
     return act

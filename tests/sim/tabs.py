@@ -52,10 +52,15 @@ class SimTab:
 
     def usable(self):
         """Page code can act in this tab now (open, started, not frozen)."""
-        return self.ctx.alive and self.started and not self.ctx.frozen
+        return self.ctx.alive and self.started and self.jobs.started \
+            and not self.ctx.frozen
+
+    def in_queue(self):
+        """Open and taking part (not stopped by page code)."""
+        return self.ctx.alive and (self.jobs.started or not self.started)
 
     def visible_and_working(self):
-        return self.ctx.alive and not self.ctx.frozen and not self.ctx.hidden \
+        return self.in_queue() and not self.ctx.frozen and not self.ctx.hidden \
             and not self.faults.any()
 
     async def _start(self):

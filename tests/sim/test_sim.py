@@ -5,7 +5,7 @@
 * ``test_many_seeds``: 1,000 seeds of 3-5 tabs with every fault kind (transient store
   errors, quota errors, failed commits; close, crash, freeze, hide, clock steps) in a
   subprocess that pins string hashing, so a failing seed printed here replays exactly
-  with ``python -m tests.sim --seed N --trace``.
+  with ``python -m tests.sim --seed N --trace``. Only seeds of open findings may fail.
 """
 
 import os
@@ -19,8 +19,23 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SEEDS = 1000
 BUDGET = 90.0   # seconds for the 1,000 seeds on the 2-core machine (2 processes)
 
-# seed -> the invariant it broke (see FINDINGS.md); each must pass once fixed.
+# Findings still open in the core (FINDINGS.md). Their seeds are kept below; a seed of
+# an open finding is an expected failure (xfail, strict: once the finding is fixed it
+# passes and the mark must go). Invariants of an open finding so frequent that it would
+# hide everything else are not checked in the seeded runs (IGNORED); their scripted
+# scenarios in test_scenarios.py keep them in view.
+OPEN = {"S1", "S2", "S3", "S4", "S5", "S6", "S8"}
+IGNORED = ("one pending job per key", "one run per recurring schedule")  # S5
+
+# seed -> finding: each seed broke an invariant on the core of main f2e2037 (with the
+# IGNORED invariants not checked). Seeds replay other histories once the core changes,
+# so after a fix re-run the 1,000 seeds and re-file what still fails.
 REGRESSION_SEEDS = {
+    22: "S6", 24: "S6", 30: "S1", 46: "S1", 70: "S1", 76: "S1", 122: "S3", 128: "S1",
+    142: "S1", 167: "S1", 172: "S6", 188: "S3", 194: "S1", 196: "S1", 202: "S1",
+    231: "S1", 329: "S6", 390: "S3", 393: "S4", 417: "S1", 418: "S1", 449: "S1",
+    460: "S1", 486: "S1", 521: "S1", 544: "S4", 577: "S1", 578: "S1", 681: "S1",
+    731: "S4", 798: "S4", 841: "S2",
 }
 
 
@@ -51,11 +66,19 @@ def test_a_seed_replays_exactly():
     assert first != run_seed(12346).trace.format()
 
 
-@pytest.mark.parametrize("seed", sorted(REGRESSION_SEEDS))
+def _seed_param(seed):
+    finding = REGRESSION_SEEDS[seed]
+    marks = ()
+    if finding in OPEN:
+        marks = pytest.mark.xfail(strict=True, reason=f"FINDINGS.md {finding}: open")
+    return pytest.param(seed, id=f"{seed}-{finding}", marks=marks)
+
+
+@pytest.mark.parametrize("seed", [_seed_param(s) for s in sorted(REGRESSION_SEEDS)])
 def test_regression_seeds(seed):
     """Given a seed that once broke an invariant, when it runs, then none breaks."""
-    from tests.sim.world import run_seed
-    res = run_seed(seed)
+    from tests.sim.world import Settings, run_seed
+    res = run_seed(seed, Settings(ignore=IGNORED))
     assert res.ok, res.describe()
 
 
@@ -63,12 +86,19 @@ def test_many_seeds():
     """Given 1,000 seeds with every fault kind, when they run (2 processes), then no
     invariant breaks, every kind of fault was injected, and the work fits in 90 s on
     two cores (CPU seconds / 2: wall time also counts other users of the machine)."""
-    proc = _cli("--seeds", str(SEEDS), "--procs", "2")
+    args = ["--seeds", str(SEEDS), "--procs", "2", "--show", str(SEEDS)]
+    for invariant in IGNORED:
+        args += ["--ignore", invariant]
+    proc = _cli(*args)
     out = proc.stdout + proc.stderr
-    assert f"seeds run: {SEEDS}, failed: 0" in out, out
+    assert f"seeds run: {SEEDS}," in out, out
+    failed = set(int(n) for n in re.findall(r"FAILED seed (\d+):", out))
+    open_seeds = set(s for s in REGRESSION_SEEDS if REGRESSION_SEEDS[s] in OPEN)
+    assert failed <= open_seeds, "new failing seeds (not in FINDINGS.md): " \
+        f"{sorted(failed - open_seeds)}\n{out}"
     faults = dict((k, int(v)) for k, v in re.findall(r"(\w+) (\d+)", out.split(
         "faults injected:")[1].split("\n")[0]))
     assert set(faults) == {"transient", "full", "commit"} and min(faults.values()) > 0
     cpu = float(re.search(r"\(cpu ([\d.]+)s\)", out).group(1))
     assert cpu / 2 < BUDGET, out
-    assert proc.returncode == 0, out
+    assert proc.returncode == (1 if failed else 0), out

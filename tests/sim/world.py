@@ -2,11 +2,8 @@
 real ``JobQueue`` in each, actions drawn from the seed, the invariants after every step,
 then a quiet period with faults off that checks liveness.
 
-Liveness bound (stated, and checked in the quiet period): while at least one tab is
-visible, unfrozen and its store has no faults, a queue that is not paused, has a due
-pending job and runs nothing (with a free concurrency slot) starts a job within
-``LIVENESS = 1.5 * leader_silence + 5`` seconds of virtual time; and by the end of the
-quiet period every due job has run.
+Liveness (the bound is stated and checked in liveness.py) is judged in the quiet
+period: faults off, no more actions, at least one tab visible and unfrozen.
 """
 
 import traceback
@@ -16,6 +13,7 @@ from brython_jobs.memory_store import MemoryStore
 
 from . import actions
 from .checks import Checker
+from .liveness import Liveness
 from .faulty_store import KINDS, injected
 from .fakes import Origin
 from .scheduler import Context, Scheduler
@@ -28,10 +26,11 @@ class Settings:
     ``faults``: inject store faults; ``gap``: mean virtual seconds between actions."""
 
     def __init__(self, duration=80.0, tabs=(3, 5), faults=True, gap=0.6, max_tabs=6,
-                 script=None, config=None):
+                 script=None, config=None, ignore=()):
         self.duration = duration
         self.script = script    # [(virtual time, fn(world))] instead of drawn actions
         self.config = config    # JobQueue settings instead of drawn ones
+        self.ignore = set(ignore)  # invariants not checked (to look past a known bug)
         self.tabs = tabs
         self.faults = faults
         self.gap = gap
@@ -85,7 +84,6 @@ class World:
             self.config.update(self.settings.config)
         self.triggers = {"wait": self.rng.choice([0.5, 2.0]), "max_wait": 6.0,
                          "interval": self.rng.choice([3.0, 10.0])}
-        self.liveness = 1.5 * self.config["leader_silence"] + 5.0
         self.sched.after_step = self.checker.state
 
     def _draw_config(self):
@@ -138,6 +136,8 @@ class World:
     # -- the run -----------------------------------------------------------------------------
     def open_tab(self):
         tab = SimTab(self, len(self.tabs), self.draw_rates())
+        if self.quiet:
+            tab.faults.enabled = False
         self.tabs.append(tab)
         self.trace.add(tab.name, "open", f"faults {tab.faults.rates}")
         return tab
@@ -187,94 +187,21 @@ class World:
         return Result(self)
 
     def _quiet(self):
-        """Faults off, one tab visible and thawed, no more actions: every due job runs."""
+        """Faults off, one tab visible and thawed, no more actions: every due job runs
+        (liveness.py)."""
         self.quiet = True
         self.trace.add("world", "quiet", "faults off, no more actions")
         for tab in self.tabs:
             tab.faults.enabled = False
-        live = [t for t in self.tabs if t.ctx.alive]
+        live = [t for t in self.tabs if t.in_queue()]
         if not any(t.visible_and_working() for t in live):
             if live:
                 actions.wake_up(self, live[0])
             else:
                 self.open_tab()
-        start = self.sched.time
-        deadline = start + self.liveness + self._work_left() + 10.0
-        idle = {}
-        while self.sched.time < deadline and not self.checker.violations:
-            self._run_to(self.sched.time + 0.5)
-            if self._drained() and self.sched.time > start + self.liveness:
-                break
-            self._check_idle(idle)
+        Liveness(self).run()
         if not self.checker.violations:
             self.checker.lost(self.known)
-        if not self.checker.violations and not self._drained():
-            left = [(r["id"][-6:], r["queue"], r["status"], r["run_at"] - self.origin.wall())
-                    for r in self._due()]
-            self.checker.fail("liveness", f"due jobs still not done {deadline - start:.0f}s "
-                              f"into the quiet period: {left}{self._leader_note()}")
-
-    def _leader_note(self):
-        leader = self.memory.meta.get("leader") or {}
-        for tab in self.tabs:
-            if tab.jobs.tab_id == leader.get("tab") and tab.ctx.alive:
-                state = ("frozen" if tab.ctx.frozen else "hidden" if tab.ctx.hidden
-                         else "visible")
-                return f"; the leader {tab.name} is {state}"
-        return "; no live leader"
-
-    def _work_left(self):
-        total = 0.0
-        for rec in self.memory.jobs.values():
-            if rec["status"] in ("pending", "processing"):
-                p = rec["payload"] if type(rec["payload"]) is dict else {}
-                tries = rec["max_attempts"] - rec["attempts"] + 1
-                total += tries * (p.get("t", 0.1) + self.config["backoff_max"] + 0.5)
-        return total
-
-    def _paused(self):
-        return set(self.memory.meta.get("paused") or [])
-
-    def _due(self):
-        now = self.origin.wall()
-        paused = self._paused()
-        out = []
-        for rec in self.memory.jobs.values():
-            if rec["queue"] in paused:
-                continue
-            if rec["status"] == "processing" or (
-                    rec["status"] == "pending" and rec["run_at"] <= now):
-                out.append(rec)
-        return out
-
-    def _drained(self):
-        return not self._due()
-
-    def _check_idle(self, idle):
-        now = self.origin.wall()
-        paused = self._paused()
-        busy = set()
-        due = set()
-        for rec in self.memory.jobs.values():
-            if rec["status"] == "processing":
-                busy.add(rec["queue"])
-            elif rec["status"] == "pending" and rec["run_at"] <= now \
-                    and rec["queue"] not in paused:
-                due.add(rec["queue"])
-        free = len(busy) < self.config["concurrency"]
-        t = self.sched.time
-        for q in list(idle):
-            if q not in due or q in busy or not free:
-                del idle[q]
-        for q in due:
-            if q in busy or not free:
-                continue
-            since = idle.setdefault(q, t)
-            if t - since > self.liveness:
-                self.checker.fail("liveness", f"queue {q} had a due job and ran nothing for "
-                                  f"{t - since:.1f}s (bound {self.liveness:.1f}s) with a "
-                                  "visible working tab" + self._leader_note())
-                return
 
 
 def run_seed(seed, settings=None):
