@@ -51,7 +51,6 @@ def test_a_frozen_leader_is_replaced_and_its_job_rerun_once():
     assert starts, res.describe(full_trace=True)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS.md S1: open")
 def test_S1_a_failed_dispatch_pass_is_retried_even_when_a_heartbeat_comes_first():
     """Given a due job and a leader whose first two overview reads fail (the retry after
     the second comes later than the next heartbeat), when nothing else wakes the
@@ -63,7 +62,6 @@ def test_S1_a_failed_dispatch_pass_is_retried_even_when_a_heartbeat_comes_first(
     assert res.ok, res.describe(full_trace=True)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS.md S5: open")
 def test_S5_redriving_a_cancelled_recurring_run_keeps_one_run_per_schedule():
     """Given a schedule whose pending run was cancelled (which puts the next run), when
     the cancelled run is redriven, then the schedule still has one unfinished run."""
@@ -77,7 +75,6 @@ def test_S5_redriving_a_cancelled_recurring_run_keeps_one_run_per_schedule():
     assert res.ok, res.describe(full_trace=True)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS.md S5: open")
 def test_S5_redriving_a_keyed_job_keeps_one_pending_job_per_key():
     """Given a cancelled job with key k1 and a newer pending job with key k1, when the
     cancelled one is redriven, then at most one job with key k1 is pending."""
@@ -92,7 +89,6 @@ def test_S5_redriving_a_keyed_job_keeps_one_pending_job_per_key():
     assert res.ok, res.describe(full_trace=True)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS.md S8: open")
 def test_S8_a_queue_started_again_after_stop_runs_jobs():
     """Given a follower tab that stopped its queue, when it starts it again and the
     leader tab closes, then it starts without error, leads and runs a new job."""

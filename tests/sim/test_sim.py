@@ -24,8 +24,8 @@ BUDGET = 90.0   # seconds for the 1,000 seeds on the 2-core machine (2 processes
 # passes and the mark must go). Invariants of an open finding so frequent that it would
 # hide everything else are not checked in the seeded runs (IGNORED); their scripted
 # scenarios in test_scenarios.py keep them in view.
-OPEN = {"S1", "S2", "S3", "S4", "S5", "S6", "S8"}
-IGNORED = ("one pending job per key", "one run per recurring schedule")  # S5
+OPEN = set()  # every finding so far is fixed (FINDINGS.md)
+IGNORED = ()
 
 # seed -> finding: each seed broke an invariant on the core of main f2e2037 (with the
 # IGNORED invariants not checked). Seeds replay other histories once the core changes,
