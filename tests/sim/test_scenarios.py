@@ -1,9 +1,8 @@
 """Scripted simulations, one story each, of what the seeded runs found (FINDINGS.md).
 
 A test for a finding that is still open is marked ``xfail(strict=True)``: it documents
-the failure today and turns red (XPASS) once the core is fixed, so the mark must go."""
-
-import pytest
+the failure and turns red (XPASS) once the core is fixed, so the mark must go. None is
+open now."""
 
 from tests.sim.test_sim import pytestmark  # noqa: F401  (skip until JobQueue takes a runtime)
 
