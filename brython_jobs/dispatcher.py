@@ -21,36 +21,11 @@ Rules that answer faults:
 
 from .errors import Fenced, StaleWrite
 from .events import job_event
-from .outcomes import AttemptRunner
+from .outcomes import AttemptRunner, RunningJob
 from .picking import plan
-from .records import Job, PENDING
-from .runtime import Signal, later
+from .runtime import Signal
 
 MAX_FAILURES = 6
-
-
-class RunningJob(Job):
-    """The job a handler receives: a ``Job`` plus ``attempt`` (1 for the first) and
-    ``update_progress``. ``cancelled`` turns True when the attempt's outcome will be
-    discarded (cancelled, timed out, leadership lost)."""
-
-    def __init__(self, rec, epoch, progress_sink):
-        Job.__init__(self, rec)
-        self.attempt = rec["attempts"]
-        self.record = rec
-        self.epoch = epoch
-        self.cancelled = False
-        self.writing = False   # the outcome write has begun (set by AttemptRunner)
-        self._sink = progress_sink
-
-    async def update_progress(self, fraction, message=None):
-        """Store ``progress = {"fraction": fraction, "message": message}``; every tab
-        gets a ``progress`` event. Ignored once the attempt was cancelled or timed out."""
-        if self.cancelled:
-            return
-        rec = await self._sink(self, fraction, message)
-        if rec is not None:
-            self.progress = rec["progress"]
 
 
 class Dispatcher:
@@ -391,60 +366,3 @@ class Dispatcher:
             return None
         self._emit("progress", rec)
         return rec
-
-
-class LeaderAlarm:
-    """A visible follower's alarm clock for a hidden leader (pure).
-
-    A hidden page's timers may wake once a minute, but its message handlers run at once:
-    so a visible follower keeps the due times it learns from job events and, while the
-    leader is hidden, posts ``wake`` when one comes, and the leader passes at once.
-    ``should_wake()`` says whether to (this tab follows, is visible, the leader hidden);
-    ``wake()`` posts the message.
-    """
-
-    LIMIT = 64  # due times kept; the leader's own (late) timer covers the rest
-
-    def __init__(self, runtime, should_wake, wake):
-        self._rt = runtime
-        self._should_wake = should_wake
-        self._wake = wake
-        self._times = []
-        self._timer = None
-
-    def note(self, rec):
-        """A job event seen in this tab: remember when the job is due (or expires)."""
-        if rec.get("status") != PENDING:
-            return
-        now = self._rt.now()
-        for t in (rec.get("run_at"), rec.get("expires_at")):
-            if type(t) in (int, float) and t > now and t not in self._times:
-                self._times.append(t)
-        self._times.sort()
-        del self._times[self.LIMIT:]
-        self._arm()
-
-    def _arm(self):
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._times:
-            self._timer = later(self._rt, max(0.0, self._times[0] - self._rt.now()) + 0.002,
-                                self._ring)
-
-    def _ring(self):
-        self._timer = None
-        now = self._rt.now()
-        rang = False
-        while self._times and self._times[0] <= now:
-            self._times.pop(0)
-            rang = True
-        if rang and self._should_wake():
-            self._wake()
-        self._arm()
-
-    def stop(self):
-        self._times = []
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None

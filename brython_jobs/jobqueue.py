@@ -10,7 +10,8 @@ leadership: it validates input, keeps the callbacks and turns calls into core ca
 """
 
 from .bus import Bus
-from .dispatcher import Dispatcher, LeaderAlarm
+from .alarm import LeaderAlarm
+from .dispatcher import Dispatcher
 from .engine import Config, Engine, job_spec
 from .events import Events, JOB_EVENTS
 from .leadership import Leadership

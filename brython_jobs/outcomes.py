@@ -11,12 +11,36 @@ leaving it ``processing`` under a live leader that will never finish it.
 from .errors import Fenced, StaleWrite, StorageFull
 from .events import job_event
 from .records import (
-    PENDING, HANDLER_ERROR, TIMEOUT, NO_HANDLER, STORAGE_FULL, check_name, check_number,
+    Job, PENDING, HANDLER_ERROR, TIMEOUT, NO_HANDLER, STORAGE_FULL, check_name, check_number,
     check_payload,
 )
 from .runtime import later, sleep
 
 WRITE_TRIES = 4
+
+
+class RunningJob(Job):
+    """The job a handler receives: a ``Job`` plus ``attempt`` (1 for the first) and
+    ``update_progress``. ``cancelled`` turns True when the attempt's outcome will be
+    discarded (cancelled, timed out, leadership lost)."""
+
+    def __init__(self, rec, epoch, progress_sink):
+        Job.__init__(self, rec)
+        self.attempt = rec["attempts"]
+        self.record = rec
+        self.epoch = epoch
+        self.cancelled = False
+        self.writing = False   # the outcome write has begun (set by AttemptRunner)
+        self._sink = progress_sink
+
+    async def update_progress(self, fraction, message=None):
+        """Store ``progress = {"fraction": fraction, "message": message}``; every tab
+        gets a ``progress`` event. Ignored once the attempt was cancelled or timed out."""
+        if self.cancelled:
+            return
+        rec = await self._sink(self, fraction, message)
+        if rec is not None:
+            self.progress = rec["progress"]
 
 
 class Handler:
