@@ -101,3 +101,17 @@ def test_S8_a_queue_started_again_after_stop_runs_jobs():
                  (4.0, s.enqueue(1, "quick"))], tabs=2, config={"leader_silence": 4.0})
     assert res.ok, res.describe(full_trace=True)
     assert any(i[2] == "ev completed" and i[1] == "t1" for i in res.trace.items)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS.md S2: open")
+def test_S2_a_failed_dispatch_pass_is_retried_after_its_backoff_when_the_clock_steps_back():
+    """Given a job due for a while in a paused queue, when the queue is resumed, the
+    leader's next overview read fails and the wall clock then steps back 30 s, then the
+    pass is retried after its backoff (a duration, on the monotonic clock) and the job
+    starts within the bound, not 30 s later."""
+    s = sc()
+    res = s.run([(0.5, s.pause(1, "default")), (1.0, s.enqueue(1, "quick")),
+                 (40.0, s.fail_store(0, "transient", 1, ops=("overview",))),
+                 (40.5, s.resume(1, "default")), (40.8, s.step_clock(-30.0))],
+                tabs=2, config={"leader_silence": 10.0})
+    assert res.ok, res.describe(full_trace=True)
