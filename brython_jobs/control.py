@@ -4,7 +4,7 @@ and writes it back; a cancelled recurring run puts the schedule's next run."""
 
 from . import transitions as tr
 from .metas import PAUSED, run_key
-from .records import CANCELLED, CORRUPT, FAILED, check_name
+from .records import CANCELLED, CORRUPT, FAILED, PENDING, check_name
 
 
 class Control:
@@ -26,11 +26,21 @@ class Control:
             new = change(cur, now)
             if new is cur:
                 return cur, False
+            key = new.get("key")
+            if new["status"] == PENDING and key is not None:
+                holder = tx.by_key.get(key)
+                if holder is not None and holder["id"] != job_id:
+                    # A newer request with this key is pending: the redriven job runs
+                    # as well, but without the key (one pending job per key).
+                    new = dict(new)
+                    new["key"] = None
             tx.put(new)
             if new["status"] == CANCELLED:
                 self._schedule_next(tx, new, now)
             return new, True
-        pending_keys = (run_key(known["schedule"]),) if known.get("schedule") else ()
+        pending_keys = [run_key(known["schedule"])] if known.get("schedule") else []
+        if known.get("key") is not None and known["key"] not in pending_keys:
+            pending_keys.append(known["key"])
         return await self.store.atomic(fn, job_ids=(job_id,),
                                        meta_keys=self._finish_metas(known, ()),
                                        pending_keys=pending_keys)

@@ -40,10 +40,14 @@ class Leadership:
     """One tab's part in the election of the queue's leader.
 
     ``on_change(epoch)`` is called with the new epoch when this tab starts leading and
-    with None when it stops.
+    with None when it stops; ``idle()`` says whether this tab runs no job now;
+    ``ask_handover(epoch)``, ``ping(epoch)`` and ``pong(epoch)`` post those messages to
+    the other tabs (a follower asks the leader of ``epoch`` to hand over or for a sign of
+    life; the leader answers).
     """
 
-    def __init__(self, runtime, engine, lock_name, tab_id, silence, on_change):
+    def __init__(self, runtime, engine, lock_name, tab_id, silence, on_change,
+                 idle=None, ask_handover=None, ping=None, pong=None):
         self._rt = runtime
         self._engine = engine
         self.lock_name = lock_name
@@ -59,6 +63,12 @@ class Leadership:
         self._watch_timer = None
         self._obs = None        # the follower's observation window of the heartbeat
         self._retry_timer = None
+        self._idle = idle or (lambda: True)
+        self._ask_handover = ask_handover or (lambda epoch: None)
+        self._ping = ping or (lambda epoch: None)
+        self._pong = pong or (lambda epoch: None)
+        self._handover = False  # a visible follower asked this hidden leader to yield
+        self.leader_hidden = False  # the last heartbeat a follower read said "hidden"
         self._frozen = False    # between the freeze and resume events
         self._checking = False  # a watchdog read is in flight
         runtime.on_lifecycle(self._lifecycle)
@@ -135,6 +145,10 @@ class Leadership:
         except Exception as exc:
             self._rt.report("leadership change", exc)
 
+    def leads(self, epoch):
+        """True while this tab leads under ``epoch``."""
+        return epoch is not None and epoch == self.epoch
+
     def give_up(self, epoch, why):
         """Release the lock for ``silence`` seconds so another tab can lead (this one
         cannot make progress). ``epoch``: the epoch that failed, or None for the
@@ -210,8 +224,11 @@ class Leadership:
     def _lifecycle(self, event):
         if event == "unload":
             self.close()
-        elif event == "hidden":
+        elif event in ("hidden", "visible"):
             self._obs = None  # a hidden follower neither watches nor steals
+            # (a leader's next heartbeat records its visibility: a write right now could
+            # be caught by a freeze mid-transaction and block every tab's reads)
+            self._handover = False
         elif event == "freeze" and self.active and not self.closed:
             self._frozen = True
             if self.epoch is not None:
@@ -235,6 +252,45 @@ class Leadership:
             await self._engine.heartbeat(epoch, hidden=not self._rt.visible())
         except Fenced:
             self.fenced(epoch)
+
+    def pinged(self, epoch):
+        """A follower asks the (hidden) leader of ``epoch`` for a sign of life."""
+        if epoch == self.epoch:
+            self._pong(epoch)
+
+    def ponged(self, epoch):
+        """The leader of ``epoch`` answered this follower's ping: it is alive."""
+        if self._obs is not None and self._obs["token"][0] == epoch:
+            self._obs["pong"] = True
+
+    # -- handing over from a hidden leader to a visible tab ------------------------------
+    def handover_requested(self, epoch):
+        """A visible follower asks the leader of ``epoch`` to yield: a hidden page's
+        timers are throttled, so delayed jobs would start late here."""
+        if epoch == self.epoch and not self._rt.visible():
+            self._handover = True
+            self.maybe_hand_over()
+
+    def maybe_hand_over(self):
+        """Yield leadership if a visible tab asked for it, this page is still hidden and
+        no job runs here (so no attempt is interrupted). The dispatcher calls this when
+        its last running job ends."""
+        epoch = self.epoch
+        if not self._handover or epoch is None or self._rt.visible() or not self._idle():
+            return
+        self._handover = False
+        self._rt.warn("this page is hidden and a visible tab can lead; handing over")
+        self._set_epoch(None)
+        self._rt.spawn(self._hand_over(epoch), "handing over leadership")
+
+    async def _hand_over(self, epoch):
+        try:
+            await self._engine.resign(epoch)
+        except Exception as exc:
+            self._rt.report("resigning", exc)
+        self._release()
+        if self.active and not self.closed and not self._frozen:
+            self._request()  # queue again, behind the tabs already waiting
 
     # -- the watchdog (followers) ----------------------------------------------------------
     def _period(self):
@@ -268,19 +324,40 @@ class Leadership:
         if info is None or info.get("beat") is None:
             self._obs = None  # no leader, or it resigned: the lock hands over by itself
             return
+        self.leader_hidden = bool(info.get("hidden"))
         token = (info.get("epoch"), info.get("beat"))
         obs = self._obs
-        if obs is None or obs["token"] != token or mono - obs["last"] > 3 * self._period():
+        if obs is None or obs["token"] != token or mono - obs["last"] > self.silence:
             # A new heartbeat, or this tab's own watch had a gap: a new window.
             self._obs = {"token": token, "since": mono, "last": mono}
             return
         obs["last"] = mono
+        if info.get("hidden") and not obs.get("asked"):
+            obs["asked"] = True  # once per heartbeat seen: a visible tab should lead
+            self._ask_handover(token[0])
+        silent = mono - obs["since"]
         limit = self.silence
-        if info.get("hidden"):
-            limit = max(limit, HIDDEN_SILENCE)
-        if mono - obs["since"] > limit and self._rt.visible() \
+        if info.get("hidden") and silent < HIDDEN_SILENCE:
+            # A hidden leader's timers may be throttled, but its message handlers run:
+            # ask it for a sign of life (a pong over the channel, no store write: a
+            # write started by a page that is being frozen would block every tab).
+            if silent <= limit:
+                return
+            if "pinged" not in obs:
+                obs["pinged"] = mono
+                self._ping(token[0])
+                return
+            if obs.get("pong") or mono - obs["pinged"] < self.silence / 4:
+                return  # alive and throttled, or not yet answered
+        if silent > limit and self._rt.visible() \
                 and await self._rt.locks.held(self.lock_name) \
                 and self._obs is obs and self.epoch is None and self.active:
-            self._rt.warn(f"leader silent for more than {limit}s; taking over")
             self._obs = None
-            self._request(steal=True)
+            try:
+                # One thief only: the first follower to claim this silence in the store.
+                won = await self._engine.claim_takeover(token[0], token[1], self.tab_id)
+            except Exception:
+                return  # a store error: look again next time
+            if won and self.epoch is None and self.active and not self._frozen:
+                self._rt.warn(f"leader silent for more than {silent:.1f}s; taking over")
+                self._request(steal=True)

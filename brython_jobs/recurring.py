@@ -63,10 +63,19 @@ class Recurring:
                     retries=None, default_queue=None):
         """Declare a recurring schedule (idempotent per key). Every field is validated
         on each declaration, before anything is written. Returns the pending run's record
-        when this call created the schedule, else None."""
+        when this call created the schedule and its run, else None.
+
+        A new schedule adopts an unfinished run of the same key left from before (a run
+        still processing after ``unschedule``, or a pending one an older version left
+        without its schedule record) instead of putting a second run."""
         sched = schedule_spec(name, seconds, payload, queue, key, priority, retries,
                               default_queue, self.config.retries)
         key = sched["key"]
+        running = []
+        if await self.store.meta_get(SCHEDULE + key) is None:
+            for rec in await self.store.query(status=PROCESSING, limit=None):
+                if rec.get("schedule") == key:
+                    running.append(rec["id"])
         now = self.clock()
 
         def fn(tx):
@@ -79,12 +88,28 @@ class Recurring:
                 if merged != old:
                     tx.put_meta(SCHEDULE + key, merged)
                 return None
+            left = tx.by_key.get(run_key(key))
+            if left is None or left.get("schedule") != key:
+                left = None
+                for job_id in running:
+                    cur = tx.jobs.get(job_id)
+                    if cur is not None and cur.get("status") == PROCESSING \
+                            and cur.get("schedule") == key:
+                        left = cur
+            if left is not None:
+                adopted = dict(sched)
+                adopted["next_due"] = left["run_at"]
+                adopted["run"] = left["id"]
+                tx.put_meta(SCHEDULE + key, adopted)
+                return None
             return self._put_run(tx, sched, now, now)
-        return await self.store.atomic(fn, meta_keys=(SCHEDULE + key, SEQ),
+        return await self.store.atomic(fn, job_ids=running, meta_keys=(SCHEDULE + key, SEQ),
                                        pending_keys=(run_key(key),))
 
     async def unschedule(self, key):
-        """Remove a schedule and cancel its pending run; ``(existed, cancelled run)``."""
+        """Remove a schedule and cancel its pending run; ``(existed, cancelled run)``.
+        A run under way finishes (only the leader writes a processing job); declaring
+        the schedule again meanwhile adopts it (see ``every``)."""
         check_name(key, "key")
         now = self.clock()
 
@@ -102,15 +127,14 @@ class Recurring:
         return await self.store.atomic(fn, meta_keys=(SCHEDULE + key,),
                                        pending_keys=(run_key(key),))
 
-    async def ensure_schedules(self, epoch=None):
+    async def ensure_schedules(self, epoch):
         """Leader start-up: every schedule has a pending or running run (repairs a run
         lost to a crash between finishing one run and putting the next). Returns the
         runs put.
 
         Fenced by leader ``epoch`` (``Fenced`` once another tab leads) and decided inside
         each schedule's transaction: it re-reads the schedule, its pending run and its
-        latest run there, so a run claimed or put meanwhile is never doubled.
-        (``epoch=None`` skips the fence, for callers that predate it.)"""
+        latest run there, so a run claimed or put meanwhile is never doubled."""
         created = []
         schedules = await self.store.meta_prefix(SCHEDULE)
         legacy = await self._legacy_runs(schedules)
@@ -155,8 +179,7 @@ class Recurring:
         now = self.clock()
 
         def fn(tx):
-            if epoch is not None:
-                check_leader(tx, epoch)
+            check_leader(tx, epoch)
             sched = tx.metas.get(SCHEDULE + skey)
             if sched is None or tx.by_key.get(run_key(skey)) is not None:
                 return None
@@ -170,8 +193,6 @@ class Recurring:
             if due is None or due < now:
                 due = now
             return self._put_run(tx, sched, due, now)
-        metas = [SCHEDULE + skey, SEQ]
-        if epoch is not None:
-            metas.append(LEADER)
-        return await self.store.atomic(fn, job_ids=ids, meta_keys=metas,
+        return await self.store.atomic(fn, job_ids=ids,
+                                       meta_keys=(SCHEDULE + skey, SEQ, LEADER),
                                        pending_keys=(run_key(skey),))

@@ -17,6 +17,7 @@ is written.
 """
 
 from .errors import StaleWrite  # noqa: F401  (re-exported under its old home)
+from .metas import run_key
 from .records import (
     PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED, FINISHED, EXPIRED, CANCELLED_CODE,
     INTERRUPTED, CORRUPT, error, is_number, touch,
@@ -45,9 +46,12 @@ def claim(rec, now, owner):
 
 
 def _check_owner(rec, owner, token):
+    # token None: the caller does not name the attempt (a tool building records); the
+    # leader always does (Engine passes the claim of the record it holds).
     if rec is None:
         raise StaleWrite("job no longer exists")
-    if rec["status"] != PROCESSING or rec["owner"] != owner or rec.get("claim") != token:
+    if rec["status"] != PROCESSING or rec["owner"] != owner \
+            or (token is not None and rec.get("claim") != token):
         raise StaleWrite(f"job {rec['id']} is {rec['status']} under owner {rec['owner']} "
                          f"claim {rec.get('claim')}, not processing under {owner} "
                          f"claim {token}")
@@ -131,7 +135,8 @@ def cancel(rec, now):
 
 def redrive(rec, now):
     """failed or cancelled -> pending, due now, attempts reset and a fresh expiry; any
-    other status is returned unchanged."""
+    other status is returned unchanged. A run of a recurring schedule is redriven as a
+    one-off job: the schedule has (or will put) its own next run, never two."""
     if rec["status"] not in (FAILED, CANCELLED):
         return rec
     out = _copy(rec)
@@ -147,6 +152,11 @@ def redrive(rec, now):
     ttl = rec.get("ttl")
     # (a malformed ttl, on a record once set aside as corrupt, gives no expiry)
     out["expires_at"] = now + ttl if is_number(ttl) else None
+    schedule = rec.get("schedule")
+    if schedule:
+        out["schedule"] = None
+        if rec.get("key") == run_key(schedule):
+            out["key"] = None
     return touch(out)
 
 

@@ -744,6 +744,35 @@ async def check_values_at_the_limits_round_trip(store, check):
     check(await store.meta_get("m") == payload, "a meta value at the limits did not")
 
 
+async def check_values_beyond_the_limits_are_refused(store, check):
+    """What a store cannot keep exactly is refused by check_payload with TypeError
+    (never RecursionError, also where the recursion limit is low), so it is never
+    written: ints beyond +-(2**53 - 1), 10**400, infinities, nesting beyond MAX_DEPTH."""
+    too_deep = 0
+    level = 0
+    while level < 3000:
+        too_deep = [too_deep]
+        level += 1
+    just_too_deep = 0
+    level = 0
+    while level < MAX_DEPTH + 1:
+        just_too_deep = {"d": just_too_deep}
+        level += 1
+    cases = [2 ** 53, -(2 ** 53), 10 ** 400, [1, {"x": 2 ** 64}], float("inf"),
+             just_too_deep, too_deep]
+    i = 0
+    for value in cases:
+        outcome = "accepted"
+        try:
+            check_payload(value)
+        except TypeError:
+            outcome = "TypeError"
+        except BaseException as exc:  # RecursionError is the failure looked for here
+            outcome = type(exc).__name__
+        check(outcome == "TypeError", f"case {i} gave {outcome}, not TypeError")
+        i += 1
+
+
 CHECKS = [
     check_open_is_idempotent,
     check_put_and_get_round_trip,
@@ -774,6 +803,7 @@ CHECKS = [
     check_records_of_an_older_version_read_with_defaults,
     check_a_refused_record_writes_nothing,
     check_values_at_the_limits_round_trip,
+    check_values_beyond_the_limits_are_refused,
 ]
 
 

@@ -151,15 +151,17 @@ async def test_cancelling_a_running_run_schedules_the_next(engine, store, clock)
 async def test_a_recovered_run_without_attempts_left_schedules_the_next(
         make_engine, store, clock):
     """Given a run without retries orphaned by epoch 1, When epoch 2 recovers it
-    (failed: interrupted), Then the schedule's next run is pending."""
+    (failed: interrupted), Then the schedule's next run is pending and returned after it
+    (so the leader reports it as enqueued)."""
     tab_a, tab_b = make_engine(), make_engine()
     await tab_a.every("sync", 60, retries=0)
     epoch_a = await tab_a.become_leader("A")
     await tab_a.claim_next("default", epoch_a)
     epoch_b = await tab_b.become_leader("B")
-    [recovered] = await tab_b.recover(epoch_b)
+    recovered, nxt = await tab_b.recover(epoch_b)
     assert recovered["status"] == "failed"
     assert [r["run_at"] for r in await pending_runs(store)] == [T0 + 60]
+    assert nxt["status"] == "pending" and nxt["run_at"] == T0 + 60
 
 
 async def test_unschedule_cancels_the_pending_run(engine, store, clock):
@@ -174,7 +176,7 @@ async def test_unschedule_cancels_the_pending_run(engine, store, clock):
     assert await store.meta_prefix(SCHEDULE) == {}
     assert await pending_runs(store) == []
     assert await engine.unschedule("sync") == (False, None)
-    assert await engine.ensure_schedules() == []
+    assert await engine.ensure_schedules(await lead(engine)) == []
 
 
 async def test_a_run_finishing_after_unschedule_puts_no_next(engine, store):
@@ -209,9 +211,10 @@ async def test_ensure_schedules_repairs_a_missing_run(engine, store, clock):
     run = await engine.every("sync", 60)
     store.jobs.pop(run["id"])  # the crash
     clock.advance(30)
-    [repaired] = await engine.ensure_schedules()
+    epoch = await lead(engine)
+    [repaired] = await engine.ensure_schedules(epoch)
     assert repaired["run_at"] == clock() and repaired["schedule"] == "sync"
-    assert await engine.ensure_schedules() == []
+    assert await engine.ensure_schedules(epoch) == []
     assert len(await pending_runs(store)) == 1
 
 
@@ -221,11 +224,11 @@ async def test_ensure_schedules_keeps_a_future_due_time(engine, store, clock):
     await engine.every("sync", 60)
     epoch = await lead(engine)
     held, _ = await engine.claim_next("default", epoch)
-    assert await engine.ensure_schedules() == []  # the run is running: nothing to do
+    assert await engine.ensure_schedules(epoch) == []  # the run is running: nothing to do
     await engine.complete(held, epoch, None)
     [nxt] = await pending_runs(store)
     store.jobs.pop(nxt["id"])
-    [repaired] = await engine.ensure_schedules()
+    [repaired] = await engine.ensure_schedules(epoch)
     assert repaired["run_at"] == T0 + 60
 
 
@@ -234,3 +237,65 @@ async def test_interval_must_be_positive(engine, seconds):
     """Given an interval <= 0, When every() is declared, Then ValueError."""
     with pytest.raises(ValueError):
         await engine.every("sync", seconds)
+
+
+async def runs_of(store, key="sync"):
+    """The unfinished (pending or processing) runs of schedule ``key``."""
+    out = []
+    for rec in await store.query(limit=None):
+        if rec["schedule"] == key and rec["status"] in ("pending", "processing"):
+            out.append(rec)
+    return out
+
+
+async def test_a_redriven_run_runs_once_as_a_plain_job(engine, store, clock):
+    """Given a schedule whose run was cancelled (so its next run is pending),
+    When the cancelled run is redriven, Then it is pending as a plain job (no schedule,
+    no run key) and the schedule still has exactly one run."""
+    run = await engine.every("sync", 60)
+    await engine.cancel(run["id"])
+    rec, changed = await engine.redrive(run["id"])
+    assert changed and rec["status"] == "pending"
+    assert rec["schedule"] is None and rec["key"] is None
+    assert len(await runs_of(store)) == 1
+
+
+async def test_redeclaring_after_unschedule_and_redrive_keeps_one_run(engine, store, clock):
+    """Given a schedule removed (its pending run cancelled) and that run redriven,
+    When the schedule is declared again, Then it has exactly one unfinished run.
+    (Simulator seed 5 found two.)"""
+    run = await engine.every("sync", 8)
+    await engine.unschedule("sync")
+    await engine.redrive(run["id"])
+    clock.advance(20)
+    await engine.every("sync", 20)
+    assert len(await runs_of(store)) == 1
+
+
+async def test_redeclaring_while_an_old_run_is_processing_keeps_one_run(engine, store, clock):
+    """Given a schedule whose run is processing when the schedule is removed,
+    When it is declared again before that run finishes, Then the new schedule adopts
+    that run (still one unfinished run, nothing written to the processing job), and
+    when it finishes the schedule's next run is put: again one."""
+    await engine.every("sync", 60)
+    epoch = await lead(engine)
+    held, _ = await engine.claim_next("default", epoch)
+    await engine.unschedule("sync")
+    assert await engine.every("sync", 60) is None
+    assert [r["id"] for r in await runs_of(store)] == [held["id"]]
+    assert (await store.get(held["id"])) == held
+    done = await engine.complete(held, epoch, None)
+    assert done["status"] == "completed"
+    [nxt] = await runs_of(store)
+    assert nxt["status"] == "pending" and nxt["run_at"] == T0 + 60
+
+
+async def test_declaring_adopts_a_pending_run_left_without_its_schedule(engine, store):
+    """Given a pending run whose schedule record is gone (as an older version's
+    unschedule left it), When the schedule is declared again, Then that run is adopted
+    as the schedule's run: still one run."""
+    run = await engine.every("sync", 60)
+    del store.meta[SCHEDULE + "sync"]
+    assert await engine.every("sync", 60) is None
+    assert [r["id"] for r in await runs_of(store)] == [run["id"]]
+    assert (await store.meta_get(SCHEDULE + "sync"))["run"] == run["id"]

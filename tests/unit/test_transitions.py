@@ -217,3 +217,15 @@ def test_redrive_a_cancelled_job_and_ignore_others():
     assert tr.redrive(waiting, 130.0) is waiting
     done = tr.complete(running(), 110.0, 1, None, token=1)
     assert tr.redrive(done, 130.0) is done
+
+
+def test_a_write_naming_the_attempt_checks_its_claim_token():
+    """Given a job claimed a second time by the same epoch (claim 2),
+    When a write names claim 1, Then StaleWrite; naming claim 2 is accepted; a write
+    naming no token (a tool, not the leader) checks the epoch only."""
+    again = tr.claim(tr.redrive(tr.cancel(running(owner=1), 105.0), 106.0), 107.0, 1)
+    assert again["claim"] == 2
+    with pytest.raises(StaleWrite):
+        tr.complete(again, 110.0, 1, None, token=1)
+    assert tr.complete(again, 110.0, 1, None, token=2)["status"] == "completed"
+    assert tr.complete(again, 110.0, 1, None)["status"] == "completed"

@@ -202,7 +202,8 @@ async def pick_fill(name, n_completed, n_pending):
     now = jsenv.now()
     pend = records.new_record("template", "noop", None, "default", 0, now - 3600,
                               now - 3600, None, "fail", 4)
-    done = transitions.complete(transitions.claim(pend, now - 3600, 1), now - 3500, 1, None)
+    claimed = transitions.claim(pend, now - 3600, 1)
+    done = transitions.complete(claimed, now - 3500, 1, None, claimed["claim"])
     count = await window.benchFns.js_fill(q.store.db_name, jsenv.to_js(done),
                                           jsenv.to_js(pend), n_completed, n_pending)
     return int(count)
