@@ -1,7 +1,8 @@
 """Scripted simulations, one story each, of what the seeded runs found (FINDINGS.md).
 
 A test for a finding that is still open is marked ``xfail(strict=True)``: it documents
-the failure today and turns red (XPASS) once the core is fixed, so the mark must go."""
+the failure and turns red (XPASS) once the core is fixed, so the mark must go. Each test
+below failed on main f2e2037 and passes since the fix."""
 
 import pytest
 
@@ -51,7 +52,6 @@ def test_a_frozen_leader_is_replaced_and_its_job_rerun_once():
     assert starts, res.describe(full_trace=True)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS.md S1: open")
 def test_S1_a_failed_dispatch_pass_is_retried_even_when_a_heartbeat_comes_first():
     """Given a due job and a leader whose first two overview reads fail (the retry after
     the second comes later than the next heartbeat), when nothing else wakes the
@@ -63,7 +63,6 @@ def test_S1_a_failed_dispatch_pass_is_retried_even_when_a_heartbeat_comes_first(
     assert res.ok, res.describe(full_trace=True)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS.md S5: open")
 def test_S5_redriving_a_cancelled_recurring_run_keeps_one_run_per_schedule():
     """Given a schedule whose pending run was cancelled (which puts the next run), when
     the cancelled run is redriven, then the schedule still has one unfinished run."""
@@ -77,7 +76,6 @@ def test_S5_redriving_a_cancelled_recurring_run_keeps_one_run_per_schedule():
     assert res.ok, res.describe(full_trace=True)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS.md S5: open")
 def test_S5_redriving_a_keyed_job_keeps_one_pending_job_per_key():
     """Given a cancelled job with key k1 and a newer pending job with key k1, when the
     cancelled one is redriven, then at most one job with key k1 is pending."""
@@ -92,7 +90,6 @@ def test_S5_redriving_a_keyed_job_keeps_one_pending_job_per_key():
     assert res.ok, res.describe(full_trace=True)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS.md S8: open")
 def test_S8_a_queue_started_again_after_stop_runs_jobs():
     """Given a follower tab that stopped its queue, when it starts it again and the
     leader tab closes, then it starts without error, leads and runs a new job."""
@@ -103,7 +100,6 @@ def test_S8_a_queue_started_again_after_stop_runs_jobs():
     assert any(i[2] == "ev completed" and i[1] == "t1" for i in res.trace.items)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS.md S2: open")
 def test_S2_a_failed_dispatch_pass_is_retried_after_its_backoff_when_the_clock_steps_back():
     """Given a job due for a while in a paused queue, when the queue is resumed, the
     leader's next overview read fails and the wall clock then steps back 30 s, then the
