@@ -111,3 +111,18 @@ def test_S2_a_failed_dispatch_pass_is_retried_after_its_backoff_when_the_clock_s
                  (40.5, s.resume(1, "default")), (40.8, s.step_clock(-30.0))],
                 tabs=2, config={"leader_silence": 10.0})
     assert res.ok, res.describe(full_trace=True)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS.md S11: open")
+def test_S11_a_live_leader_that_goes_hidden_while_running_a_job_is_not_replaced():
+    """Given a leader running a 3 s job, when its page is hidden (timers throttled to a
+    minute, so its next heartbeat is late) while another tab is visible, then the
+    visible tab does not steal from the live leader and the job's first attempt
+    completes (issue 10, finding 4: throttled timers never cost an attempt)."""
+    s = sc()
+    res = s.run([(0.5, s.enqueue(1, "work", {"t": 3.0})), (1.5, s.hide(2))],
+                tabs=3, config={"leader_silence": 2.0}, duration=70.0)
+    assert res.ok, res.describe(full_trace=True)
+    stolen = [i for i in res.trace.items if i[2] == "lock stolen"]
+    done = [i for i in res.trace.items if i[2] == "ev completed" and " a1/" in i[3]]
+    assert not stolen and done, res.describe(full_trace=True)
