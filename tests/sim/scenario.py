@@ -16,7 +16,7 @@ def run(script, tabs=2, config=None, duration=None, faults=False, seed=0):
     last = max([when for when, _fn in script] or [0.0])
     settings = Settings(duration=duration if duration is not None else last + 1.0,
                         tabs=(tabs, tabs), faults=faults, script=script,
-                        config=dict(config or {}))
+                        config=dict(config or {}), quiet_freeze=0.0)
     return World(seed, settings).run()
 
 
@@ -97,6 +97,22 @@ def restart(tab):
             await t.jobs.stop()
             await t.jobs.start()
         actions.user(world, t, "stop+start", both, "")
+    return act
+
+
+def pause(tab, queue):
+    @(lambda f: _page(tab, f))
+    def act(world):
+        t = world.tabs[tab]
+        actions.user(world, t, "pause", lambda: t.jobs.pause(queue), queue)
+    return act
+
+
+def resume(tab, queue):
+    @(lambda f: _page(tab, f))
+    def act(world):
+        t = world.tabs[tab]
+        actions.user(world, t, "resume", lambda: t.jobs.resume(queue), queue)
     return act
 
 

@@ -1,8 +1,10 @@
 """Scripted simulations, one story each, of what the seeded runs found (FINDINGS.md).
 
 A test for a finding that is still open is marked ``xfail(strict=True)``: it documents
-the failure and turns red (XPASS) once the core is fixed, so the mark must go. None is
-open now."""
+the failure and turns red (XPASS) once the core is fixed, so the mark must go. Each test
+below failed on main f2e2037 and passes since the fix."""
+
+import pytest
 
 from tests.sim.test_sim import pytestmark  # noqa: F401  (skip until JobQueue takes a runtime)
 
@@ -96,3 +98,31 @@ def test_S8_a_queue_started_again_after_stop_runs_jobs():
                  (4.0, s.enqueue(1, "quick"))], tabs=2, config={"leader_silence": 4.0})
     assert res.ok, res.describe(full_trace=True)
     assert any(i[2] == "ev completed" and i[1] == "t1" for i in res.trace.items)
+
+
+def test_S2_a_failed_dispatch_pass_is_retried_after_its_backoff_when_the_clock_steps_back():
+    """Given a job due for a while in a paused queue, when the queue is resumed, the
+    leader's next overview read fails and the wall clock then steps back 30 s, then the
+    pass is retried after its backoff (a duration, on the monotonic clock) and the job
+    starts within the bound, not 30 s later."""
+    s = sc()
+    res = s.run([(0.5, s.pause(1, "default")), (1.0, s.enqueue(1, "quick")),
+                 (40.0, s.fail_store(0, "transient", 1, ops=("overview",))),
+                 (40.5, s.resume(1, "default")), (40.8, s.step_clock(-30.0))],
+                tabs=2, config={"leader_silence": 10.0})
+    assert res.ok, res.describe(full_trace=True)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS.md S11: open")
+def test_S11_a_live_leader_that_goes_hidden_while_running_a_job_is_not_replaced():
+    """Given a leader running a 3 s job, when its page is hidden (timers throttled to a
+    minute, so its next heartbeat is late) while another tab is visible, then the
+    visible tab does not steal from the live leader and the job's first attempt
+    completes (issue 10, finding 4: throttled timers never cost an attempt)."""
+    s = sc()
+    res = s.run([(0.5, s.enqueue(1, "work", {"t": 3.0})), (1.5, s.hide(2))],
+                tabs=3, config={"leader_silence": 2.0}, duration=70.0)
+    assert res.ok, res.describe(full_trace=True)
+    stolen = [i for i in res.trace.items if i[2] == "lock stolen"]
+    done = [i for i in res.trace.items if i[2] == "ev completed" and " a1/" in i[3]]
+    assert not stolen and done, res.describe(full_trace=True)

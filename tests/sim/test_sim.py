@@ -19,23 +19,23 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SEEDS = 1000
 BUDGET = 90.0   # seconds for the 1,000 seeds on the 2-core machine (2 processes)
 
-# Findings still open in the core (FINDINGS.md). Their seeds are kept below; a seed of
-# an open finding is an expected failure (xfail, strict: once the finding is fixed it
-# passes and the mark must go). Invariants of an open finding so frequent that it would
-# hide everything else are not checked in the seeded runs (IGNORED); their scripted
-# scenarios in test_scenarios.py keep them in view.
-OPEN = set()  # every finding so far is fixed (FINDINGS.md)
+# Findings still open in the core (FINDINGS.md): a seed of an open finding is an expected
+# failure (xfail, strict: once the finding is fixed it passes and the mark must go), and
+# invariants of an open finding so frequent that it would hide everything else can be
+# left unchecked in the seeded runs (IGNORED) while scripted scenarios keep it in view.
+OPEN = {"S9", "S10", "S11"}
 IGNORED = ()
 
-# seed -> finding: each seed broke an invariant on the core of main f2e2037 (with the
-# IGNORED invariants not checked). Seeds replay other histories once the core changes,
-# so after a fix re-run the 1,000 seeds and re-file what still fails.
+# seed -> finding: each seed broke an invariant on main f2e2037 (FINDINGS.md); all pass
+# since the fixes. A seed's history depends on the core's code, so these guard less
+# than the scripted scenarios, but they are cheap and keep the stories replayable.
 REGRESSION_SEEDS = {
-    22: "S6", 24: "S6", 30: "S1", 46: "S1", 70: "S1", 76: "S1", 122: "S3", 128: "S1",
-    142: "S1", 167: "S1", 172: "S6", 188: "S3", 194: "S1", 196: "S1", 202: "S1",
-    231: "S1", 329: "S6", 390: "S3", 393: "S4", 417: "S1", 418: "S1", 449: "S1",
-    460: "S1", 486: "S1", 521: "S1", 544: "S4", 577: "S1", 578: "S1", 681: "S1",
-    731: "S4", 798: "S4", 841: "S2",
+    22: "S6", 24: "S6", 30: "S1", 46: "S1", 122: "S3", 142: "S1", 167: "S1", 172: "S6",
+    188: "S3", 194: "S1", 196: "S1", 231: "S1", 329: "S6", 390: "S3", 393: "S4",
+    417: "S1", 418: "S1", 460: "S1", 486: "S1", 521: "S1", 577: "S1", 578: "S1",
+    681: "S1", 731: "S4", 798: "S4",
+    # found on main 2d46732 in seeds 1000-3999, open:
+    3464: "S9", 3492: "S10",
 }
 
 

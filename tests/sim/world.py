@@ -26,11 +26,12 @@ class Settings:
     ``faults``: inject store faults; ``gap``: mean virtual seconds between actions."""
 
     def __init__(self, duration=80.0, tabs=(3, 5), faults=True, gap=0.6, max_tabs=6,
-                 script=None, config=None, ignore=()):
+                 script=None, config=None, ignore=(), quiet_freeze=0.3):
         self.duration = duration
         self.script = script    # [(virtual time, fn(world))] instead of drawn actions
         self.config = config    # JobQueue settings instead of drawn ones
         self.ignore = set(ignore)  # invariants not checked (to look past a known bug)
+        self.quiet_freeze = quiet_freeze  # share of quiet periods begun by freezing the leader
         self.tabs = tabs
         self.faults = faults
         self.gap = gap
@@ -193,7 +194,14 @@ class World:
         self.trace.add("world", "quiet", "faults off, no more actions")
         for tab in self.tabs:
             tab.faults.enabled = False
-        live = [t for t in self.tabs if t.in_queue()]
+        lead = actions.leader_tab(self)
+        others = [t for t in self.tabs if t.in_queue() and t is not lead]
+        if lead is not None and others and not lead.ctx.frozen \
+                and self.rng.random() < self.settings.quiet_freeze:
+            # The quiet period starts with the leader frozen without warning (the
+            # machine slept, its main thread hung): a visible tab must take over.
+            actions.freeze(self, lead, warned=False)
+        live = [t for t in self.tabs if t.in_queue() and not (t is lead and t.ctx.frozen)]
         if not any(t.visible_and_working() for t in live):
             if live:
                 actions.wake_up(self, live[0])
