@@ -11,6 +11,7 @@ Every message is one versioned envelope: ``{"v": 1, "type": str, "from": tab id,
 ``handover`` a visible follower asks the hidden leader of ``{"epoch": n}`` to yield
 ``ping``   a follower asks the hidden leader of ``{"epoch": n}`` for a sign of life
 ``pong``   that leader's answer, ``{"epoch": n}``
+``visibility`` the leader of ``{"epoch": n, "hidden": bool}`` was hidden or shown
 
 Job events are sent in batches: those posted in one task (finishing a job and starting
 the next, say) go out as one ``events`` message, which halves the messages and
@@ -21,8 +22,8 @@ does not deliver to its own sender, so the sending tab handles its own events di
 """
 
 VERSION = 1
-TYPES = ("wake", "event", "events", "paused", "handover", "ping", "pong")
-EPOCH_TYPES = ("handover", "ping", "pong")
+TYPES = ("wake", "event", "events", "paused", "handover", "ping", "pong", "visibility")
+EPOCH_TYPES = ("handover", "ping", "pong", "visibility")
 
 
 def _valid_event(data):

@@ -120,14 +120,19 @@ class Engine(Control, Recurring, Bursts):
         return out
 
     # -- leadership ------------------------------------------------------------------
-    async def become_leader(self, tab_id):
-        """Start a new leader epoch for this tab; returns the epoch."""
+    async def become_leader(self, tab_id, live=None, hidden=False):
+        """Start a new leader epoch for this tab; returns the epoch. ``live()``, checked
+        inside the transaction, says whether the tab still holds the lock: if not,
+        nothing is written and None is returned."""
         now = self.clock()
 
         def fn(tx):
+            if live is not None and not live():
+                return None
             old = tx.metas.get(LEADER) or {}
             epoch = (old.get("epoch") or 0) + 1
-            tx.put_meta(LEADER, {"epoch": epoch, "tab": tab_id, "beat": now, "since": now})
+            tx.put_meta(LEADER, {"epoch": epoch, "tab": tab_id, "beat": now, "since": now,
+                                 "hidden": hidden})
             return epoch
         return await self.store.atomic(fn, meta_keys=(LEADER,))
 

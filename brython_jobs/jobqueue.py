@@ -66,7 +66,9 @@ class JobQueue(QueueControl):
             idle=lambda: not self._dispatcher.running,
             ask_handover=lambda epoch: self._post("handover", {"epoch": epoch}),
             ping=lambda epoch: self._post("ping", {"epoch": epoch}),
-            pong=lambda epoch: self._post("pong", {"epoch": epoch}))
+            pong=lambda epoch: self._post("pong", {"epoch": epoch}),
+            say_visibility=lambda epoch, hidden: self._post(
+                "visibility", {"epoch": epoch, "hidden": hidden}))
         self._dispatcher = Dispatcher(runtime, self.engine, store, self.config,
                                       self._handlers, self._emit, self._leadership,
                                       self._worker_pool)
@@ -208,6 +210,9 @@ class JobQueue(QueueControl):
             self._leadership.pinged(message["data"]["epoch"])
         elif kind == "pong":
             self._leadership.ponged(message["data"]["epoch"])
+        elif kind == "visibility":
+            data = message["data"]
+            self._leadership.leader_visibility(data["epoch"], data.get("hidden") is True)
 
     def _changed(self):
         """After a write from this tab that the leader must see."""

@@ -47,7 +47,7 @@ class Leadership:
     """
 
     def __init__(self, runtime, engine, lock_name, tab_id, silence, on_change,
-                 idle=None, ask_handover=None, ping=None, pong=None):
+                 idle=None, ask_handover=None, ping=None, pong=None, say_visibility=None):
         self._rt = runtime
         self._engine = engine
         self.lock_name = lock_name
@@ -66,6 +66,8 @@ class Leadership:
         self._idle = idle or (lambda: True)
         self._ask_handover = ask_handover or (lambda epoch: None)
         self._ping = ping or (lambda epoch: None)
+        self._say_visibility = say_visibility or (lambda epoch, hidden: None)
+        self._hidden_news = {}  # epoch -> hidden, as the leader said over the channel
         self._pong = pong or (lambda epoch: None)
         self._handover = False  # a visible follower asked this hidden leader to yield
         self.leader_hidden = False  # the last heartbeat a follower read said "hidden"
@@ -120,7 +122,9 @@ class Leadership:
             if gen != self._gen or not self.active:
                 return
             try:
-                epoch = await self._engine.become_leader(self.tab_id)
+                epoch = await self._engine.become_leader(
+                    self.tab_id, live=lambda: gen == self._gen and self.active
+                    and not self.closed, hidden=not self._rt.visible())
             except Exception as exc:
                 if gen != self._gen or not self.active:
                     return  # stopped or closed meanwhile: nothing to report
@@ -129,8 +133,8 @@ class Leadership:
                 await sleep(self._rt, delay)
                 delay *= 2
                 continue
-            if gen != self._gen or not self.active:
-                return  # the lock went meanwhile; the next leader's epoch fences this one
+            if epoch is None or gen != self._gen or not self.active:
+                return  # the lock went meanwhile (nothing was written, or it is fenced)
             self._set_epoch(epoch)
             return
         self.give_up(None, f"could not become leader in {BECOME_TRIES} tries")
@@ -226,9 +230,12 @@ class Leadership:
             self.close()
         elif event in ("hidden", "visible"):
             self._obs = None  # a hidden follower neither watches nor steals
-            # (a leader's next heartbeat records its visibility: a write right now could
-            # be caught by a freeze mid-transaction and block every tab's reads)
             self._handover = False
+            if self.epoch is not None:
+                # Tell the followers now, over the channel: the next heartbeat (which
+                # records it too) may be a throttled minute away, and a store write now
+                # could be caught by a freeze mid-transaction and block every tab.
+                self._say_visibility(self.epoch, event == "hidden")
         elif event == "freeze" and self.active and not self.closed:
             self._frozen = True
             if self.epoch is not None:
@@ -257,6 +264,10 @@ class Leadership:
         """A follower asks the (hidden) leader of ``epoch`` for a sign of life."""
         if epoch == self.epoch:
             self._pong(epoch)
+
+    def leader_visibility(self, epoch, hidden):
+        """The leader of ``epoch`` said its page became hidden (or visible)."""
+        self._hidden_news = {epoch: hidden}
 
     def ponged(self, epoch):
         """The leader of ``epoch`` answered this follower's ping: it is alive."""
@@ -321,23 +332,29 @@ class Leadership:
         if self.epoch is not None or self.holding or not self.active or self._frozen:
             return
         mono = self._rt.monotonic()
-        if info is None or info.get("beat") is None:
-            self._obs = None  # no leader, or it resigned: the lock hands over by itself
+        if info is None:
+            self._obs = None  # no leader ever: the lock hands over by itself
             return
-        self.leader_hidden = bool(info.get("hidden"))
-        token = (info.get("epoch"), info.get("beat"))
+        # A resigned record (beat None) normally lasts only until the next tab in the
+        # lock's queue writes its epoch; one that lasts while the lock is held means
+        # that tab cannot lead (frozen without warning): it counts as silence too.
+        resigned = info.get("beat") is None
+        epoch = info.get("epoch")
+        hidden = bool(info.get("hidden")) or self._hidden_news.get(epoch, False)
+        self.leader_hidden = hidden and not resigned
+        token = (epoch, info.get("beat"))
         obs = self._obs
         if obs is None or obs["token"] != token or mono - obs["last"] > self.silence:
             # A new heartbeat, or this tab's own watch had a gap: a new window.
             self._obs = {"token": token, "since": mono, "last": mono}
             return
         obs["last"] = mono
-        if info.get("hidden") and not obs.get("asked"):
+        if self.leader_hidden and not obs.get("asked"):
             obs["asked"] = True  # once per heartbeat seen: a visible tab should lead
-            self._ask_handover(token[0])
+            self._ask_handover(epoch)
         silent = mono - obs["since"]
         limit = self.silence
-        if info.get("hidden") and silent < HIDDEN_SILENCE:
+        if self.leader_hidden and silent < HIDDEN_SILENCE:
             # A hidden leader's timers may be throttled, but its message handlers run:
             # ask it for a sign of life (a pong over the channel, no store write: a
             # write started by a page that is being frozen would block every tab).

@@ -4,7 +4,6 @@ A test for a finding that is still open is marked ``xfail(strict=True)``: it doc
 the failure and turns red (XPASS) once the core is fixed, so the mark must go. Each test
 below failed on main f2e2037 and passes since the fix."""
 
-import pytest
 
 from tests.sim.test_sim import pytestmark  # noqa: F401  (skip until JobQueue takes a runtime)
 
@@ -113,7 +112,6 @@ def test_S2_a_failed_dispatch_pass_is_retried_after_its_backoff_when_the_clock_s
     assert res.ok, res.describe(full_trace=True)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS.md S11: open")
 def test_S11_a_live_leader_that_goes_hidden_while_running_a_job_is_not_replaced():
     """Given a leader running a 3 s job, when its page is hidden (timers throttled to a
     minute, so its next heartbeat is late) while another tab is visible, then the
