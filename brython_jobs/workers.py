@@ -112,12 +112,18 @@ self.brythonJobsLoaded = performance.now();
   var handle_error = $B.handle_error;
   $B.handle_error = function (err) {
     if (err && !err.$handled) {
+      var message = err;
       try {
         var lines = $B.error_trace($B.exception(err)).trim().split("\\n");
-        report(lines[lines.length - 1]);
-      } catch (e) {
-        report(err);
-      }
+        message = lines[lines.length - 1];
+      } catch (e) {}
+      // The traceback goes to the console BEFORE the crash report: the page terminates
+      // the worker on that report, which drops whatever the worker posts after it (a
+      // page that forwards its workers' console by postMessage would lose it).
+      try { $B.show_error(err); } catch (e) {}
+      err.$handled = true;
+      report(message);
+      throw err;
     }
     return handle_error(err);
   };
