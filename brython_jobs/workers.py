@@ -146,6 +146,14 @@ def message_data(ev):
     return to_py(data)
 
 
+def _webkit():
+    """True in WebKit browsers (Safari, every iOS browser, WebKitGTK): their user agent
+    names AppleWebKit without a Chromium engine."""
+    agent = str(scope.navigator.userAgent)
+    return "AppleWebKit" in agent and not any(
+        name in agent for name in ("Chrome/", "Chromium/", "Edg/", "OPR/"))
+
+
 def _json(value):
     return javascript.JSON.stringify(value)
 
@@ -541,4 +549,12 @@ class WorkerPool:
             if entry not in path:
                 path.append(entry)
         options["pythonpath"] = path
+        if _webkit():
+            # WebKit (Safari) does not end the IndexedDB transactions of a terminated
+            # worker. A worker stopped mid-job (timeout, cancel) while Brython stored a
+            # compiled module in its cache database ("brython-cache") keeps that
+            # readwrite transaction open for good, and every later Brython page or
+            # worker of the origin then hangs at start-up waiting for the cache. Workers
+            # there run without Brython's cache (they compile what they import anew).
+            options["indexeddb"] = False
         return options

@@ -94,9 +94,11 @@ def browser(engine, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def base_window(browser):
-    """The blank window the browser starts with; it stays open for the whole session, so
-    closing a test's last tab never ends the browser."""
+def base_window(browser, server):
+    """The window the browser starts with; it stays open for the whole session, so
+    closing a test's last tab never ends the browser. It shows a blank page of the test
+    server (no Brython): the harness reads the origin's localStorage there."""
+    browser.driver.get(server + "/tests/pages/blank.html")
     return browser.driver.current_window_handle
 
 
@@ -111,7 +113,10 @@ def tabs(browser, server, base_window):
     """Factory of tabs for this test: ``tabs.open(path="/tests/pages/tab.html", **params)``."""
     factory = harness.Tabs(browser, server, base_window)
     factory.park()
-    factory.drain_log()  # whatever earlier tests left in the log is not this test's fault
+    # whatever earlier tests left in the log is not this test's fault
+    factory.drain_log()
+    factory.harvest_hidden()
+    factory.messages, factory.errors = [], []
     yield factory
     # Errors of the test body were checked by pytest_runtest_call below; what remains
     # here comes from closing the tabs (pagehide handlers and the like).

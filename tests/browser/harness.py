@@ -25,6 +25,7 @@ import re
 import time
 import urllib.parse
 
+import pytest
 from selenium.common.exceptions import NoSuchWindowException, WebDriverException
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -305,6 +306,23 @@ class Tabs:
             if is_fatal_hook(entry) and self.reportable(entry["message"]):
                 self.errors.append(line)
 
+    def harvest_hidden(self):
+        """Move the error lines that pages logged after their pagehide (the hook keeps
+        them in localStorage) into ``self.messages``/``self.errors``. Read from the base
+        window, which shows a blank page of the test server's origin."""
+        try:
+            self.driver.switch_to.window(self.base_handle)
+            entries = self.driver.execute_script(
+                "var k = 'bjConsole:afterhide', v = localStorage.getItem(k);"
+                " localStorage.removeItem(k); return v ? JSON.parse(v) : [];")
+        except (NoSuchWindowException, WebDriverException):
+            return
+        for entry in entries:
+            line = f"[{entry.get('source', 'hidden page')} {entry['level']}] {entry['message']}"
+            self.messages.append(line)
+            if is_fatal_hook(entry) and self.reportable(entry["message"]):
+                self.errors.append(line)
+
     def console(self):
         """Every console line of this test's open pages so far (any level), as text."""
         for tab in self.opened:
@@ -332,6 +350,7 @@ class Tabs:
                 self.errors.append(format_entry(entry))
         for tab in self.opened:
             self.harvest(tab)
+        self.harvest_hidden()
         self.park()
         errors, self.errors = self.errors, []
         return list(dict.fromkeys(errors))  # drop exact repeats, keep the order
@@ -353,6 +372,26 @@ class Tabs:
             except NoSuchWindowException:
                 pass
         self.park()
+
+
+# -- known engine bugs of the package (strict xfail: a fix makes the test XPASS, which
+# fails the run until the marker goes) -------------------------------------------------
+
+WEBKIT_RELOAD_LOCK = (
+    "webkit: on reload WebKit rejects the unloading page's Web Lock only once the new page "
+    "exists; the old page requests the lock again from the rejection handler and WebKit "
+    "grants it to the dead page, whose become_leader fails on its closing store "
+    "('leading: RuntimeError: No active exception to reraise'); no tab leads until the "
+    "reloaded page steals the lock after leader_silence. Fix in the leadership adapter "
+    "(never request the lock after pagehide; release a lock granted while the store is "
+    "closing)")
+
+
+def xfail_webkit_reload(request, tabs):
+    """Mark a test that reloads a leading page as a known WebKit failure (see
+    ``WEBKIT_RELOAD_LOCK``)."""
+    if tabs.engine == "webkit":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=WEBKIT_RELOAD_LOCK))
 
 
 # -- helpers for tests of one queue -------------------------------------------------------

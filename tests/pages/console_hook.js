@@ -9,6 +9,7 @@
 //                     (splice) and fails the test on any Python traceback.
 //   window.bjErrors   the console.error and uncaught lines alone, as strings (the start-up
 //                     check shows the last of them when a page never gets ready).
+//   localStorage "bjConsole:afterhide"  error lines of pages after their pagehide.
 //
 // Brython writes sys.stderr, so every Python traceback, through console.error.
 (function () {
@@ -61,10 +62,27 @@
   window.bjConsole = [];
   window.bjErrors = [];
   window.bjEvents = [];
+  // After pagehide nobody will read this page's bjConsole any more, yet a closing or
+  // reloading page may still run code (a Web Lock callback, a rejected promise). Its
+  // error lines then go to localStorage (AFTER_HIDE, a JSON array shared by the origin's
+  // pages), which the harness drains too.
+  var AFTER_HIDE = "bjConsole:afterhide";
+  var hidden = false;
+  window.addEventListener("pagehide", function () { hidden = true; });
+  window.addEventListener("pageshow", function () { hidden = false; });
   function record(level, message, source) {
-    window.bjConsole.push({level: level, message: message, source: source || "page"});
-    if (level === "error" || level === "uncaught" || level === "rejection") {
-      window.bjErrors.push(message);
+    var error = level === "error" || level === "uncaught" || level === "rejection";
+    var entry = {level: level, message: message, source: source || "page"};
+    window.bjConsole.push(entry);
+    if (error) window.bjErrors.push(message);
+    if (hidden && (error || message.indexOf("Traceback") >= 0)) {
+      try {
+        entry.source = "hidden " + location.pathname + " " + entry.source;
+        entry.message = message.slice(0, 4000);
+        var list = JSON.parse(localStorage.getItem(AFTER_HIDE) || "[]");
+        list.push(entry);
+        localStorage.setItem(AFTER_HIDE, JSON.stringify(list.slice(-50)));
+      } catch (e) {}
     }
   }
   hook(window, function (level, message) { record(level, message); });
