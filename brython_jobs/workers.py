@@ -112,12 +112,18 @@ self.brythonJobsLoaded = performance.now();
   var handle_error = $B.handle_error;
   $B.handle_error = function (err) {
     if (err && !err.$handled) {
+      var message = err;
       try {
         var lines = $B.error_trace($B.exception(err)).trim().split("\\n");
-        report(lines[lines.length - 1]);
-      } catch (e) {
-        report(err);
-      }
+        message = lines[lines.length - 1];
+      } catch (e) {}
+      // The traceback goes to the console BEFORE the crash report: the page terminates
+      // the worker on that report, which drops whatever the worker posts after it (a
+      // page that forwards its workers' console by postMessage would lose it).
+      try { $B.show_error(err); } catch (e) {}
+      err.$handled = true;
+      report(message);
+      throw err;
     }
     return handle_error(err);
   };
@@ -138,6 +144,14 @@ def message_data(ev):
     if type(data) in (dict, list, str, int, float, bool):
         return data
     return to_py(data)
+
+
+def _webkit():
+    """True in WebKit browsers (Safari, every iOS browser, WebKitGTK): their user agent
+    names AppleWebKit without a Chromium engine."""
+    agent = str(scope.navigator.userAgent)
+    return "AppleWebKit" in agent and not any(
+        name in agent for name in ("Chrome/", "Chromium/", "Edg/", "OPR/"))
 
 
 def _json(value):
@@ -535,4 +549,12 @@ class WorkerPool:
             if entry not in path:
                 path.append(entry)
         options["pythonpath"] = path
+        if _webkit():
+            # WebKit (Safari) does not end the IndexedDB transactions of a terminated
+            # worker. A worker stopped mid-job (timeout, cancel) while Brython stored a
+            # compiled module in its cache database ("brython-cache") keeps that
+            # readwrite transaction open for good, and every later Brython page or
+            # worker of the origin then hangs at start-up waiting for the cache. Workers
+            # there run without Brython's cache (they compile what they import anew).
+            options["indexeddb"] = False
         return options

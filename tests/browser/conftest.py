@@ -1,8 +1,14 @@
 """Selenium fixtures for the browser tests. See harness.py for the page protocol.
 
-Cost model: one static server and ONE Chromium for the whole session (starting Chromium
-takes about a second, a Brython page a few hundred ms), and a fresh tab per page. Tests
-never share state through storage because every test gets its own ``queue_name``.
+Every browser test runs once per engine: ``--browser chromium|firefox|webkit`` (repeat
+it for several; default: all three, or the comma list in the environment variable
+``BROWSERS``). Tests that use no browser (tests/unit) run once whatever the engines.
+
+Cost model: one static server for the session and ONE browser per engine, shared by all
+of that engine's tests (``engine`` is a session-scoped parameter, so pytest runs every
+test of one engine before starting the next browser; starting one takes 1-2 s, a Brython
+page a few hundred ms), and a fresh tab or window per page. Tests never share state
+through storage because every test gets its own ``queue_name``.
 
 After each test its console output is checked: a Python traceback or a SEVERE "...Error"
 line in any tab fails the test, with the lines in the report. ``tabs.allow_errors(...)``
@@ -11,6 +17,7 @@ lets through lines a test provokes on purpose.
 
 import importlib.util
 import os
+import re
 import sys
 import uuid
 
@@ -47,22 +54,52 @@ def server():
     thread.join(timeout=5)
 
 
-@pytest.fixture(scope="session")
-def browser(tmp_path_factory):
-    """The session's one headless Chromium (a selenium WebDriver)."""
-    for path in (harness.CHROMIUM, harness.CHROMEDRIVER):
-        if not os.access(path, os.X_OK):
-            pytest.exit(f"{path} is missing: run tools/bootstrap.sh", returncode=1)
-    driver = harness.start_browser(tmp_path_factory.mktemp("chromium-profile"))
-    yield driver
-    driver.quit()
+def selected_engines(config):
+    chosen = config.getoption("--browser")
+    if not chosen:
+        env = os.environ.get("BROWSERS", "").strip()
+        chosen = [e.strip() for e in env.split(",") if e.strip()] if env \
+            else list(harness.ENGINES)
+    unknown = [e for e in chosen if e not in harness.ENGINES]
+    if unknown:
+        raise pytest.UsageError(f"unknown engine(s) {unknown} in --browser/BROWSERS; "
+                                f"choose from {', '.join(harness.ENGINES)}")
+    return list(dict.fromkeys(chosen))
+
+
+def pytest_generate_tests(metafunc):
+    # Every test that needs a browser (through tabs/browser/engine) runs once per engine.
+    if "engine" in metafunc.fixturenames:
+        metafunc.parametrize("engine", selected_engines(metafunc.config),
+                             indirect=True, scope="session")
 
 
 @pytest.fixture(scope="session")
-def base_window(browser):
-    """The blank window Chromium starts with; it stays open for the whole session, so
-    closing a test's last tab never ends the browser."""
-    return browser.current_window_handle
+def engine(request):
+    """The name of the engine this test runs in (chromium, firefox or webkit)."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def browser(engine, tmp_path_factory):
+    """The session's one browser of ``engine`` (a ``browsers.Session``; its Selenium
+    WebDriver is ``browser.driver``)."""
+    problems = harness.browsers.missing(engine)
+    if problems:
+        pytest.exit(f"{engine}: {', '.join(problems)} missing: run tools/bootstrap.sh",
+                    returncode=1)
+    session = harness.start_browser(engine, tmp_path_factory.mktemp(f"{engine}-browser"))
+    yield session
+    session.quit()
+
+
+@pytest.fixture(scope="session")
+def base_window(browser, server):
+    """The window the browser starts with; it stays open for the whole session, so
+    closing a test's last tab never ends the browser. It shows a blank page of the test
+    server (no Brython): the harness reads the origin's localStorage there."""
+    browser.driver.get(server + "/tests/pages/blank.html")
+    return browser.driver.current_window_handle
 
 
 @pytest.fixture
@@ -76,7 +113,10 @@ def tabs(browser, server, base_window):
     """Factory of tabs for this test: ``tabs.open(path="/tests/pages/tab.html", **params)``."""
     factory = harness.Tabs(browser, server, base_window)
     factory.park()
-    factory.drain_log()  # whatever earlier tests left in the log is not this test's fault
+    # whatever earlier tests left in the log is not this test's fault
+    factory.drain_log()
+    factory.harvest_hidden()
+    factory.messages, factory.errors = [], []
     yield factory
     # Errors of the test body were checked by pytest_runtest_call below; what remains
     # here comes from closing the tabs (pagehide handlers and the like).
@@ -114,3 +154,28 @@ def pytest_runtest_call(item):
         if errors:
             pytest.fail("errors in the page console:\n" + "\n".join(errors), pytrace=False)
     return result
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line per engine at the end: how its browser tests ended."""
+    outcomes = {}  # nodeid -> outcome; a failed setup/teardown beats the call's pass
+    rank = {"passed": 0, "xfailed": 1, "skipped": 1, "xpassed": 2, "failed": 3, "error": 3}
+    for key in rank:
+        for report in terminalreporter.stats.get(key, []):
+            nodeid = getattr(report, "nodeid", "")
+            if rank[key] >= rank.get(outcomes.get(nodeid), -1):
+                outcomes[nodeid] = key
+    per_engine = {}
+    for nodeid, outcome in outcomes.items():
+        match = re.search(r"\[(?:[^\]]*-)?(" + "|".join(harness.ENGINES) + r")(?:-[^\]]*)?\]$",
+                          nodeid)
+        if match:
+            tally = per_engine.setdefault(match.group(1), {})
+            tally[outcome] = tally.get(outcome, 0) + 1
+    if per_engine:
+        terminalreporter.section("browser tests per engine")
+        for name in harness.ENGINES:
+            if name in per_engine:
+                tally = per_engine[name]
+                terminalreporter.line(f"{name}: " + ", ".join(
+                    f"{tally[k]} {k}" for k in rank if k in tally))

@@ -11,8 +11,11 @@ Protocol between the harness and a test page (tests/pages/tab.html, smoke.html):
 * ``bjCall(method, args_json, kwargs_json, done)`` runs ``method`` and calls ``done`` with
   a JSON string ``{"ok": value}`` or ``{"error": {"type": ..., "message": ...}}``;
 * ``window.bjEvents`` is an array of JSON strings ``{"event", "data", "at"}``;
-* ``window.bjErrors`` is an array of strings, one per ``console.error`` call (Brython
-  writes tracebacks to ``sys.stderr``, which is ``console.error``).
+* tests/pages/console_hook.js, loaded before Brython, records the console of the page and
+  of its workers in ``window.bjConsole`` (``{level, message, source}``) and the error
+  lines alone in ``window.bjErrors`` (Brython writes tracebacks to ``sys.stderr``, which
+  is ``console.error``). The harness drains it in every engine: only Chromium also gives
+  Selenium its console (``get_log``).
 """
 
 import importlib.util
@@ -22,30 +25,16 @@ import re
 import time
 import urllib.parse
 
-from selenium import webdriver
+import pytest
 from selenium.common.exceptions import NoSuchWindowException, WebDriverException
-from selenium.webdriver.chrome.service import Service
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 READY_TIMEOUT = 30.0
 SCRIPT_TIMEOUT = 60.0
 DEFAULT_PAGE = "/tests/pages/tab.html"
-
-CHROME_ARGS = (
-    "--headless=new",
-    "--no-sandbox",  # we run as root, where Chromium's sandbox refuses to start
-    "--disable-gpu",
-    "--disable-dev-shm-usage",  # /dev/shm is small in containers; tabs would crash
-    # No traffic except to our own server: the machine has no internet, and these
-    # background fetches would only slow start-up down or stall on timeouts.
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-)
+CONSOLE_HOOK = os.path.join(ROOT, "tests", "pages", "console_hook.js")
+# Console levels of the page hook (console_hook.js) that count as errors.
+ERROR_LEVELS = ("error", "uncaught", "rejection")
 
 
 class PageError(Exception):
@@ -77,32 +66,28 @@ def wait_for(predicate, timeout=10, interval=0.05, message=None):
         time.sleep(interval)
 
 
-def load_serve_module():
-    """tools/serve.py as a module (tools/ is a folder of scripts, not a package)."""
-    path = os.path.join(ROOT, "tools", "serve.py")
-    spec = importlib.util.spec_from_file_location("bj_tools_serve", path)
+def _load_tool(name):
+    """tools/<name>.py as a module (tools/ is a folder of scripts, not a package)."""
+    path = os.path.join(ROOT, "tools", f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"bj_tools_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def start_browser(user_data_dir):
-    """One headless Chromium driven by Debian's chromedriver.
+def load_serve_module():
+    return _load_tool("serve")
 
-    Both paths are given explicitly: with a Service path Selenium skips Selenium Manager,
-    which would otherwise try to download a driver and a browser.
-    """
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in CHROME_ARGS:
-        options.add_argument(arg)
-    options.add_argument(f"--user-data-dir={user_data_dir}")
-    # Console output (print -> INFO, tracebacks -> SEVERE) for driver.get_log("browser").
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_script_timeout(SCRIPT_TIMEOUT)
-    driver.set_page_load_timeout(READY_TIMEOUT)
-    return driver
+
+browsers = _load_tool("browsers")  # starts each engine (tools/browsers.py)
+ENGINES = browsers.ENGINES
+
+
+def start_browser(engine, workdir):
+    """One browser of ``engine`` (a ``browsers.Session``: ``.driver``, ``.engine``,
+    ``.cdp``, ``.console_log``, ``.foreground``, ``.label``)."""
+    return browsers.start(engine, str(workdir), script_timeout=SCRIPT_TIMEOUT,
+                          page_load_timeout=READY_TIMEOUT)
 
 
 def sanitize(name, limit=40):
@@ -127,11 +112,19 @@ def page_url(base, path_or_url, params):
 
 
 def is_fatal(entry):
-    """Which console lines fail a test: any Python traceback, and any SEVERE entry that
-    names an error (a failed resource load, e.g. Brython probing ``name.py`` before
+    """Which chromedriver log lines fail a test: any Python traceback, and any SEVERE entry
+    that names an error (a failed resource load, e.g. Brython probing ``name.py`` before
     ``name/__init__.py``, is SEVERE too but is routine)."""
     return "Traceback" in entry["message"] or (
         entry["level"] == "SEVERE" and "Error" in entry["message"])
+
+
+def is_fatal_hook(entry):
+    """Which lines of the page hook (console_hook.js) fail a test: a Python traceback at
+    any level, and an error-level line (console.error, an uncaught error, an unhandled
+    rejection) that names an error."""
+    return "Traceback" in entry["message"] or (
+        entry["level"] in ERROR_LEVELS and "Error" in entry["message"])
 
 
 def format_entry(entry):
@@ -231,25 +224,49 @@ class Tab:
 
 
 class Tabs:
-    """The ``tabs`` fixture: opens tabs for one test and checks their console output."""
+    """The ``tabs`` fixture: opens pages for one test and checks their console output.
 
-    def __init__(self, driver, base_url, base_handle):
-        self.driver = driver
+    ``session`` is the engine's ``browsers.Session``; ``tabs.engine`` names the engine.
+    """
+
+    def __init__(self, session, base_url, base_handle):
+        self.session = session
+        self.engine = session.engine
+        self.driver = session.driver
         self.base_url = base_url
         self.base_handle = base_handle
         self.opened = []
-        self.errors = []  # fatal console lines collected so far, not yet reported
-        self.allowed = []  # substrings of console lines a test expects (allow_errors)
+        self.errors = []    # fatal console lines collected so far, not yet reported
+        self.messages = []  # every console line of this test's pages, as text
+        self.allowed = []   # substrings of console lines a test expects (allow_errors)
 
-    def open(self, path_or_url=DEFAULT_PAGE, **params):
-        """Open a new tab at ``path_or_url`` with ``params`` in the query string, wait
-        until the page sets ``window.bjReady`` and return it as a ``Tab``."""
+    def open(self, path_or_url=DEFAULT_PAGE, background=False, **params):
+        """Open a page at ``path_or_url`` with ``params`` in the query string, wait until
+        it sets ``window.bjReady`` and return it as a ``Tab``.
+
+        A page opens in the foreground: in its own window in Firefox and WebKit (their
+        background tabs run timers at 1 Hz, and WebKit marks them hidden), as a tab in
+        headless Chromium (whose tabs are all visible). ``background=True`` opens a tab
+        behind the current window instead."""
+        return self.open_page(path_or_url, background=background, **params).wait_ready()
+
+    def open_page(self, path_or_url, background=False, **params):
+        """Open a page without waiting for it (for pages outside the bjReady protocol,
+        such as the demo): returns the ``Tab`` once the document has loaded. A page that
+        does not load tests/pages/console_hook.js gets it now, after its load, so its
+        later console output is checked too."""
         url = page_url(self.base_url, path_or_url, params)
-        self.driver.switch_to.new_window("tab")
+        if background:
+            self.driver.switch_to.new_window("tab")
+        else:
+            self.driver.switch_to.new_window(self.session.foreground)
         tab = Tab(self, self.driver.current_window_handle, url)
         self.opened.append(tab)
         self.driver.get(url)
-        return tab.wait_ready()
+        if self.driver.execute_script("return window.bjConsole === undefined"):
+            with open(CONSOLE_HOOK, encoding="utf-8") as f:
+                self.driver.execute_script(f.read())
+        return tab
 
     def allow_errors(self, *substrings):
         """Do not fail the test for console lines containing any of ``substrings``
@@ -271,23 +288,53 @@ class Tabs:
         return not any(s in line for s in self.allowed)
 
     def harvest(self, tab):
-        """Move a tab's ``window.bjErrors`` into ``self.errors`` (before it reloads or
-        closes and the array is lost). Every console.error line counts: the page only
-        writes there for errors."""
+        """Move a page's console lines (``window.bjConsole``, its workers' included) into
+        ``self.messages``, and the fatal ones into ``self.errors``, before it reloads or
+        closes and they are lost."""
         if tab.closed:
             return
         try:
             tab.switch()
-            lines = self.driver.execute_script(
-                "return (window.bjErrors && window.bjErrors.splice(0)) || []")
+            entries = self.driver.execute_script(
+                "return (window.bjConsole && window.bjConsole.splice(0)) || []")
         except (NoSuchWindowException, WebDriverException):
             return
-        for line in lines:
-            if ("Traceback" in line or "Error" in line) and self.reportable(line):
-                self.errors.append(f"[{tab.handle[-8:]} bjErrors] {line}")
+        for entry in entries:
+            line = f"[{tab.handle[-8:]} {entry.get('source', 'page')} {entry['level']}] " \
+                   f"{entry['message']}"
+            self.messages.append(line)
+            if is_fatal_hook(entry) and self.reportable(entry["message"]):
+                self.errors.append(line)
+
+    def harvest_hidden(self):
+        """Move the error lines that pages logged after their pagehide (the hook keeps
+        them in localStorage) into ``self.messages``/``self.errors``. Read from the base
+        window, which shows a blank page of the test server's origin."""
+        try:
+            self.driver.switch_to.window(self.base_handle)
+            entries = self.driver.execute_script(
+                "var k = 'bjConsole:afterhide', v = localStorage.getItem(k);"
+                " localStorage.removeItem(k); return v ? JSON.parse(v) : [];")
+        except (NoSuchWindowException, WebDriverException):
+            return
+        for entry in entries:
+            line = f"[{entry.get('source', 'hidden page')} {entry['level']}] {entry['message']}"
+            self.messages.append(line)
+            if is_fatal_hook(entry) and self.reportable(entry["message"]):
+                self.errors.append(line)
+
+    def console(self):
+        """Every console line of this test's open pages so far (any level), as text."""
+        for tab in self.opened:
+            self.harvest(tab)
+        self.park()
+        return list(self.messages)
 
     def drain_log(self):
-        """Read (and so empty) the browser console log of all tabs."""
+        """Read (and so empty) the browser console log of all tabs: chromedriver's
+        ``get_log``; nothing in the engines that have none (the page hook covers them)."""
+        if not self.session.console_log:
+            return []
         try:
             entries = self.driver.get_log("browser")
         except WebDriverException:
@@ -296,13 +343,14 @@ class Tabs:
 
     def collect_errors(self):
         """All fatal console lines since the last call, from the browser log and every
-        open tab's ``bjErrors``; returns them and forgets them. The fixture calls this
-        after each test; a test that provokes errors on purpose can call it itself."""
+        open page's hook; returns them and forgets them. The fixture calls this after
+        each test; a test that provokes errors on purpose can call it itself."""
         for entry in self.drain_log():
             if is_fatal(entry) and self.reportable(entry["message"]):
                 self.errors.append(format_entry(entry))
         for tab in self.opened:
             self.harvest(tab)
+        self.harvest_hidden()
         self.park()
         errors, self.errors = self.errors, []
         return list(dict.fromkeys(errors))  # drop exact repeats, keep the order
@@ -324,6 +372,27 @@ class Tabs:
             except NoSuchWindowException:
                 pass
         self.park()
+
+
+# -- known engine bugs of the package (strict xfail: a fix makes the test XPASS, which
+# fails the run until the marker goes) -------------------------------------------------
+
+WEBKIT_RELOAD_LOCK = (
+    "webkit: on reload WebKit rejects the unloading page's Web Lock only once the new page "
+    "exists; the old page requests the lock again from the rejection handler and WebKit "
+    "grants it to the dead page, whose become_leader fails on its closing store "
+    "('leading: RuntimeError: No active exception to reraise'); no tab leads until the "
+    "reloaded page steals the lock after leader_silence. Fix in the leadership adapter "
+    "(never request the lock after pagehide; release a lock granted while the store is "
+    "closing)")
+
+
+def xfail_webkit_reload(request, tabs, strict=True):
+    """Mark a test that reloads a leading page as a known WebKit failure (see
+    ``WEBKIT_RELOAD_LOCK``). ``strict=False`` for a test where the bug shows only
+    sometimes (it depends on what the page is doing when it unloads)."""
+    if tabs.engine == "webkit":
+        request.applymarker(pytest.mark.xfail(strict=strict, reason=WEBKIT_RELOAD_LOCK))
 
 
 # -- helpers for tests of one queue -------------------------------------------------------

@@ -8,13 +8,13 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def test_the_benchmark_runs_with_tiny_sizes(tmp_path):
-    """Given the benchmark tool, When it runs with --quick,
+def test_the_benchmark_runs_with_tiny_sizes(tmp_path, engine):
+    """Given the benchmark tool, When it runs with --quick in this test's engine,
     Then it exits 0, prints the table with its baselines and writes the JSON."""
     out = tmp_path / "bench.json"
     run = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "bench.py"), "--quick",
-                          "--json", str(out)], cwd=ROOT, capture_output=True, text=True,
-                         timeout=300)
+                          "--browser", engine, "--json", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "Throughput" in run.stdout and "baseline" in run.stdout
     assert "Page cost" in run.stdout

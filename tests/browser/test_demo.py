@@ -2,14 +2,11 @@
 
 from selenium.webdriver.common.by import By
 
-from harness import Tab, wait_for
+from harness import wait_for
 
 
 def open_demo(tabs):
-    tabs.driver.switch_to.new_window("tab")
-    tab = Tab(tabs, tabs.driver.current_window_handle, tabs.base_url + "/www/index.html")
-    tabs.opened.append(tab)
-    tabs.driver.get(tab.url)
+    tab = tabs.open_page("/www/index.html")
     wait_for(lambda: tab.js("return window.demoReady === true"), timeout=30,
              message="the demo never became ready")
     return tab

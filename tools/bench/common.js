@@ -1,6 +1,7 @@
 // Shared by every benchmark page (plain JS, loaded before anything else).
 // - stamp(): epoch milliseconds with sub-millisecond precision, comparable across tabs.
-// - benchErrors: console.error output and uncaught errors, read by the driver.
+// - benchErrors: console.error output and uncaught errors, read by the driver;
+//   benchConsole: the same and console.warn, as [level, text] (drained by the driver).
 // - benchCall(name, argsJson, done): calls window.benchFns[name](...args) (sync or async)
 //   and hands `done` a JSON string {"ok": value} or {"error": text}.
 // - pagehide writes its time to localStorage "bench:pagehide" (failover figures).
@@ -8,14 +9,27 @@
   "use strict";
   window.stamp = function () { return performance.timeOrigin + performance.now(); };
   window.benchErrors = [];
-  var original = console.error.bind(console);
-  console.error = function () {
-    try { window.benchErrors.push(Array.prototype.map.call(arguments, String).join(" ")); } catch (e) {}
-    original.apply(null, arguments);
-  };
-  window.addEventListener("error", function (ev) { window.benchErrors.push("window error: " + ev.message); });
+  // [level, text] of every console.error/console.warn and uncaught error: the driver
+  // drains it in engines whose driver has no console log (Firefox, WebKit).
+  window.benchConsole = [];
+  ["error", "warn"].forEach(function (level) {
+    var original = console[level].bind(console);
+    console[level] = function () {
+      try {
+        var text = Array.prototype.map.call(arguments, String).join(" ");
+        if (level === "error") window.benchErrors.push(text);
+        window.benchConsole.push([level, text]);
+      } catch (e) {}
+      original.apply(null, arguments);
+    };
+  });
+  function uncaught(text) {
+    window.benchErrors.push(text);
+    window.benchConsole.push(["error", text]);
+  }
+  window.addEventListener("error", function (ev) { uncaught("window error: " + ev.message); });
   window.addEventListener("unhandledrejection", function (ev) {
-    window.benchErrors.push("unhandled rejection: " + String(ev.reason));
+    uncaught("unhandled rejection: " + String(ev.reason));
   });
   window.addEventListener("pagehide", function () {
     try { localStorage.setItem("bench:pagehide", String(stamp())); } catch (e) {}
