@@ -165,6 +165,22 @@ def probe_until_refused(tab, nbytes, timeout=45):
     return seen["last"]
 
 
+def tight_quota(tab, origin, headroom, probe, timeout=45):
+    """Set the origin's quota ``headroom`` bytes above its usage and return once the
+    browser enforces it: a ``probe``-byte write (``probe > headroom``) is refused.
+
+    Measured in Chromium 156: the override is enforced only after ~30 s (space already
+    granted is used first), and the probes written meanwhile count as usage. So: probe
+    until refused, delete the probe database, set the quota again above the usage now
+    (enforced at once this time) and check that a probe is refused again."""
+    driver = tab.driver
+    set_quota(driver, origin, usage(driver, origin)["usage"] + headroom)
+    probe_until_refused(tab, probe, timeout)
+    tab.call("page.clear_probe")
+    set_quota(driver, origin, usage(driver, origin)["usage"] + headroom)
+    return probe_until_refused(tab, probe, timeout)
+
+
 def probe_until_accepted(tab, nbytes, timeout=45):
     """Repeat the probe write until the browser accepts one again (space is back)."""
     harness.wait_for(lambda: tab.call("page.probe", nbytes) == "ok", timeout=timeout,

@@ -54,9 +54,9 @@ async def work(job):
 
 @jobs.handler("big_result")
 async def big_result(job):
-    """Returns a string of ``payload["bytes"]`` characters."""
+    """Returns ``payload["bytes"]`` characters of incompressible text."""
     await log("run", id=job.id, attempt=job.attempt)
-    return "r" * job.payload["bytes"]
+    return window.bjNoise(job.payload["bytes"])
 
 
 def leader_changed(value):
@@ -81,10 +81,10 @@ async def page_log(kind, **fields):
 
 
 async def page_enqueue_big(nbytes):
-    """Enqueue a job whose payload is a string of ``nbytes`` characters (made here, not
+    """Enqueue a job whose payload is ``nbytes`` characters of noise (made here, not
     sent through the driver). The error's type and name come back on failure."""
     try:
-        job = await jobs.enqueue("work", {"blob": "p" * nbytes})
+        job = await jobs.enqueue("work", {"blob": window.bjNoise(nbytes)})
     except Exception as exc:
         return {"error": type(exc).__name__, "name": getattr(exc, "name", None),
                 "message": str(exc)}
@@ -107,7 +107,7 @@ def _probe(nbytes, resolve):
     def opened(ev):
         db = req.result
         tx = db.transaction(["p"], "readwrite")
-        tx.objectStore("p").put("q" * nbytes, "blob")
+        tx.objectStore("p").put(window.bjNoise(nbytes), "blob")
 
         def finish(value):
             db.close()
