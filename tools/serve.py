@@ -10,7 +10,8 @@ system) and logs a line per request, which buries test output.
 
 Run log (for the fault tests and tools/soak.py): ``POST /__runlog/<name>`` appends the
 request body (one line of text) to the in-memory log ``<name>`` with the server's time;
-``GET /__runlog/<name>`` returns ``[{"at": epoch_seconds, "line": text}, ...]``. It is
+``GET /__runlog/<name>[?since=N]`` returns ``[{"at": epoch_seconds, "line": text}, ...]``
+(from the N-th entry on). It is
 append-only and answers 127.0.0.1 only: a place outside the browser where pages count
 job runs, so the count survives a renderer crash and a killed browser.
 
@@ -94,8 +95,11 @@ class RunLogMixin:
     def runlog_get(self):
         name = self._runlog_name()
         if name is not None:
+            query = self.path.partition("?")[2]
+            since = int(query[6:]) if query.startswith("since=") and query[6:].isdigit() \
+                else 0
             with RUNLOG_LOCK:
-                entries = list(RUNLOG.get(name, ()))
+                entries = RUNLOG.get(name, [])[since:]
             self._runlog_reply(entries)
 
 

@@ -193,6 +193,7 @@ class RunLog:
     def __init__(self, base_url, name):
         self.url = f"{base_url}/__runlog/{name}"
         self.name = name
+        self._seen = []  # entries read so far (the log only grows)
 
     def append(self, line):
         req = urllib.request.Request(self.url, data=line.encode(), method="POST")
@@ -200,21 +201,27 @@ class RunLog:
             return json.loads(resp.read())
 
     def entries(self):
-        with urllib.request.urlopen(self.url, timeout=10) as resp:
-            return json.loads(resp.read())
+        """Every entry so far (only the new ones travel: the log is append-only)."""
+        with urllib.request.urlopen(f"{self.url}?since={len(self._seen)}",
+                                    timeout=30) as resp:
+            self._seen.extend(json.loads(resp.read()))
+        return list(self._seen)
 
     def records(self, kind=None):
-        """Entries whose line is a JSON object (what the pages write), with ``at``."""
-        out = []
-        for entry in self.entries():
+        """Entries whose line is a JSON object (what the pages write), each with the
+        server's time as ``server_at``; ``kind`` keeps those of one kind."""
+        entries = self.entries()
+        parsed = self.__dict__.setdefault("_parsed", [])
+        for entry in entries[self.__dict__.get("_nparsed", 0):]:
             try:
                 rec = json.loads(entry["line"])
             except ValueError:
                 continue
-            if isinstance(rec, dict) and (kind is None or rec.get("kind") == kind):
+            if isinstance(rec, dict):
                 rec["server_at"] = entry["at"]
-                out.append(rec)
-        return out
+                parsed.append(rec)
+        self._nparsed = len(entries)
+        return [r for r in parsed if kind is None or r.get("kind") == kind]
 
 
 def open_tabs(driver, server, base_handle):

@@ -138,7 +138,7 @@ def page_clear_probe():
 stream = {"n": 0, "stop": False}
 
 
-def page_stream(count, every_ms, prefix):
+def page_stream(count, every_ms, prefix, seconds=0.02):
     """Enqueue ``count`` "work" jobs, one every ``every_ms`` from page timers; each job
     is logged ("enq") only once its enqueue returned (durable)."""
     state = {"i": 0}
@@ -146,7 +146,7 @@ def page_stream(count, every_ms, prefix):
     async def one(i):
         try:
             job = await jobs.enqueue("work", {"tag": f"{prefix}-{i}",
-                                              "seconds": 0.02})
+                                              "seconds": seconds})
             await log("enq", id=job.id, tag=f"{prefix}-{i}")
         except Exception as exc:
             window.console.warn(f"stream enqueue {i}: {type(exc).__name__}: {exc}")
@@ -161,11 +161,17 @@ def page_stream(count, every_ms, prefix):
     return True
 
 
+def page_stop_stream():
+    stream["stop"] = True
+    return True
+
+
 async def page_storage_info():
     return await jobs.storage()
 
 
 PAGE = {"state": page_state, "log": page_log, "enqueue_big": page_enqueue_big,
         "probe": page_probe, "clear_probe": page_clear_probe, "stream": page_stream,
+        "stop_stream": page_stop_stream,
         "storage": page_storage_info}
 driver.install(jobs, PAGE)
