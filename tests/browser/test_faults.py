@@ -257,3 +257,38 @@ def test_schema_upgrade_closes_the_old_tab_and_the_new_tab_runs_the_waiting_jobs
         "indexedDB.databases().then(function (d) { done(d.map(function (x) {"
         " return [x.name, x.version]; })); });")
     assert [f"brython_jobs.{queue_name}", 2] in dbs
+
+
+def test_indexeddb_refused_start_raises_storage_unavailable(server, queue_name, tmp_path):
+    """Given a Chromium whose settings block site data for every site (the content
+    setting a user sets under "Cookies and site data"; the browser then refuses
+    indexedDB.open with UnknownError), when a page calls ``start()``, then it raises
+    StorageUnavailable naming the browser's cause within seconds instead of hanging,
+    and the queue is not started.
+
+    Fails on the old mapping (UnknownError not treated as unavailable: a plain
+    StorageError, checked by removing it from idb.UNAVAILABLE_NAMES) and on an open that
+    never settles (the call times out).
+    Other engines: Firefox has the same setting (network.cookie.cookieBehavior=2) and
+    WebKit none through WebDriver: not tried.
+    """
+    blocked = {"profile.default_content_setting_values.cookies": 2}
+    browser = fs.Browser(tmp_path / "profile", prefs=blocked)
+    try:
+        browser.driver.set_script_timeout(15)  # a hang fails fast
+        tabs = tabs_on(browser.driver, server, browser.base_handle)
+        tab = tabs.open(PAGE, queue=queue_name, start=0)
+        began = fs.now()
+        with pytest.raises(harness.PageError) as refused:
+            tab.call("start")
+        assert fs.now() - began < 10
+        assert refused.value.type == "StorageUnavailable"
+        assert "UnknownError" in refused.value.message
+        assert "denied permission" in refused.value.message
+        assert tab.call("page.state")["started"] is False
+        with pytest.raises(harness.PageError) as not_started:
+            tab.call("enqueue", "work", {"n": 1})
+        assert not_started.value.type == "RuntimeError"
+        finish_tabs(tabs)
+    finally:
+        browser.quit()
