@@ -15,9 +15,8 @@ def test_short_soak_loses_nothing(server, queue_name, tmp_path):
     every acknowledged job completes, each kill causes at most one re-run and none happen
     without a kill, and exactly one tab leads at the end.
 
-    Fails on a queue without recovery (jobs left processing are lost: checked by
-    disabling recover in the dispatcher's start-up) or without fencing of the old
-    leader's writes."""
+    Fails on a queue without recovery: checked by disabling recover in the
+    dispatcher's start-up, which left 6 jobs processing for good ("6 lost")."""
     browser = fs.Browser(tmp_path / "profile")
     soak = soak_support.Soak(browser, server, queue_name, say=print)
     try:
