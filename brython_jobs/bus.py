@@ -9,6 +9,8 @@ Every message is one versioned envelope: ``{"v": 1, "type": str, "from": tab id,
 ``paused`` the paused queues changed (the receiver re-reads them from the store: a
            message can be lost or reordered, the database is the truth)
 ``handover`` a visible follower asks the hidden leader of ``{"epoch": n}`` to yield
+``ping``   a follower asks the hidden leader of ``{"epoch": n}`` for a sign of life
+``pong``   that leader's answer, ``{"epoch": n}``
 
 Job events are sent in batches: those posted in one task (finishing a job and starting
 the next, say) go out as one ``events`` message, which halves the messages and
@@ -19,7 +21,8 @@ does not deliver to its own sender, so the sending tab handles its own events di
 """
 
 VERSION = 1
-TYPES = ("wake", "event", "events", "paused", "handover")
+TYPES = ("wake", "event", "events", "paused", "handover", "ping", "pong")
+EPOCH_TYPES = ("handover", "ping", "pong")
 
 
 def _valid_event(data):
@@ -53,9 +56,9 @@ def parse(message):
         for item in data:
             if not _valid_event(item):
                 return None, "malformed event in a batch"
-    if kind == "handover" and (type(data) is not dict
-                               or type(data.get("epoch")) is not int):
-        return None, "malformed handover"
+    if kind in EPOCH_TYPES and (type(data) is not dict
+                                or type(data.get("epoch")) is not int):
+        return None, f"malformed {kind}"
     return message, None
 
 

@@ -20,10 +20,11 @@ Rules that answer faults:
 """
 
 from .errors import Fenced, StaleWrite
+from .events import job_event
 from .outcomes import AttemptRunner
 from .picking import plan
 from .records import Job, PENDING
-from .runtime import Signal
+from .runtime import Signal, later
 
 MAX_FAILURES = 6
 
@@ -39,6 +40,7 @@ class RunningJob(Job):
         self.record = rec
         self.epoch = epoch
         self.cancelled = False
+        self.writing = False   # the outcome write has begun (set by AttemptRunner)
         self._sink = progress_sink
 
     async def update_progress(self, fraction, message=None):
@@ -139,6 +141,11 @@ class Dispatcher:
             job = self.running[queue]
             if job.id == job_id:
                 job.cancelled = True
+                if job.writing:
+                    # Its outcome write (which may have claimed the queue's next job)
+                    # is in flight: the runner frees the slot when it has landed, or
+                    # a second job of the queue could start beside the claimed one.
+                    continue
                 del self.running[queue]
                 pool = self._worker_pool(False) if self._worker_pool is not None else None
                 if pool is not None:
@@ -149,12 +156,14 @@ class Dispatcher:
     async def _loop(self, epoch):
         ready = False
         need_pass = True
+        wake_at = None   # wall time of the next due job, kept across heartbeat wake-ups
+        retry_at = None  # monotonic time of the retry after a failed pass
         while self.epoch == epoch:
-            wake_at = self._wake_at
             try:
                 if not ready:
                     await self._start_up(epoch)
                     ready = True
+                    need_pass = True
                 if need_pass:
                     wake_at = await self._pass(epoch)
                 if await self._maybe_beat():
@@ -173,19 +182,26 @@ class Dispatcher:
                 if self._failures >= MAX_FAILURES:
                     self._leadership.give_up(epoch, "dispatch keeps failing")
                     return
-                wake_at = self._rt.now() + min(10.0, 0.25 * 2 ** self._failures)
+                # The retry waits on the monotonic clock: a wall-clock step back must
+                # not postpone it.
+                retry_at = self._rt.monotonic() + min(10.0, 0.25 * 2 ** self._failures)
                 self._full_pass = True
             if self.epoch != epoch:
                 return
-            need_pass = await self._sleep(wake_at)
+            need_pass = await self._sleep(wake_at, retry_at)
+            if need_pass:
+                retry_at = None
 
-    async def _sleep(self, wake_at):
-        """Wait for a signal, the due time or the next heartbeat; True unless only the
-        heartbeat is due."""
+    async def _sleep(self, wake_at, retry_at=None):
+        """Wait for a signal, the due time (wall clock), the retry (monotonic) or the
+        next heartbeat; True unless only the heartbeat is due."""
+        mono = self._rt.monotonic()
         beat_in = self._config.leader_silence / 4
         if self._last_beat is not None:
-            beat_in -= self._rt.monotonic() - self._last_beat
+            beat_in -= mono - self._last_beat
         timeout = beat_in
+        if retry_at is not None and retry_at - mono < timeout:
+            timeout = retry_at - mono
         if wake_at is not None:
             due_in = wake_at - self._rt.now()
             if due_in < timeout:
@@ -193,6 +209,8 @@ class Dispatcher:
         if timeout < 0:
             timeout = 0
         if await self._signal.wait(timeout):
+            return True
+        if retry_at is not None and self._rt.monotonic() >= retry_at:
             return True
         if wake_at is not None and self._rt.now() >= wake_at:
             self._full_pass = True  # the timer fired: something is due
@@ -220,7 +238,7 @@ class Dispatcher:
     async def _start_up(self, epoch):
         self._last_beat = self._rt.monotonic()  # become_leader wrote the first beat
         for rec in await self._engine.recover(epoch):
-            self._emit("failed" if rec["status"] != PENDING else "retrying", rec)
+            self._emit(job_event(rec), rec)
         for rec in await self._engine.ensure_schedules(epoch):
             self._emit("enqueued", rec)
 
@@ -238,7 +256,7 @@ class Dispatcher:
                             self._config.concurrency + len(ov["heads"]), ov["next_expiry"])
         if ov["expired"]:
             for rec in await self._engine.sweep_expired():
-                self._emit(rec["status"], rec)
+                self._emit(job_event(rec), rec)
         wake_at = await self._purge(now, wake_at)
         # Round robin: the queue served least recently first, then the earliest due.
         order = []
@@ -312,7 +330,7 @@ class Dispatcher:
         """Claim and start the next due job of ``queue``; True if one started."""
         claimed, gone = await self._engine.claim_next(queue, epoch)
         for rec in gone:
-            self._emit(rec["status"], rec)
+            self._emit(job_event(rec), rec)
         if claimed is None:
             return False
         self._start(RunningJob(claimed, epoch, self._progress))
@@ -335,8 +353,17 @@ class Dispatcher:
                 nxt = await self._attempts.run(current, epoch, claim_next)
                 self._tick += 1
                 self._served[queue] = self._tick
-                if nxt is None or self.running.get(queue) is not current:
-                    break  # a claimed job left behind is recovered by the next leader
+                if nxt is None or self.epoch != epoch:
+                    break  # (a job claimed under a lost epoch: the next leader recovers it)
+                holder = self.running.get(queue)
+                if holder is not current and holder is not None:
+                    # Cannot happen while claims need the slot; never run two at once.
+                    self._rt.warn(f"queue {queue} is busy; job {nxt['id']} waits for "
+                                  "the next leader's recovery")
+                    break
+                # The slot is this runner's, or was freed under it (the attempt that just
+                # ended was cancelled meanwhile): the job it claimed runs in it, never
+                # left processing beside another one.
                 nxt = RunningJob(nxt, epoch, self._progress)
                 self._start(nxt)
                 current = nxt
@@ -358,3 +385,60 @@ class Dispatcher:
             return None
         self._emit("progress", rec)
         return rec
+
+
+class LeaderAlarm:
+    """A visible follower's alarm clock for a hidden leader (pure).
+
+    A hidden page's timers may wake once a minute, but its message handlers run at once:
+    so a visible follower keeps the due times it learns from job events and, while the
+    leader is hidden, posts ``wake`` when one comes, and the leader passes at once.
+    ``should_wake()`` says whether to (this tab follows, is visible, the leader hidden);
+    ``wake()`` posts the message.
+    """
+
+    LIMIT = 64  # due times kept; the leader's own (late) timer covers the rest
+
+    def __init__(self, runtime, should_wake, wake):
+        self._rt = runtime
+        self._should_wake = should_wake
+        self._wake = wake
+        self._times = []
+        self._timer = None
+
+    def note(self, rec):
+        """A job event seen in this tab: remember when the job is due (or expires)."""
+        if rec.get("status") != PENDING:
+            return
+        now = self._rt.now()
+        for t in (rec.get("run_at"), rec.get("expires_at")):
+            if type(t) in (int, float) and t > now and t not in self._times:
+                self._times.append(t)
+        self._times.sort()
+        del self._times[self.LIMIT:]
+        self._arm()
+
+    def _arm(self):
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._times:
+            self._timer = later(self._rt, max(0.0, self._times[0] - self._rt.now()) + 0.002,
+                                self._ring)
+
+    def _ring(self):
+        self._timer = None
+        now = self._rt.now()
+        rang = False
+        while self._times and self._times[0] <= now:
+            self._times.pop(0)
+            rang = True
+        if rang and self._should_wake():
+            self._wake()
+        self._arm()
+
+    def stop(self):
+        self._times = []
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

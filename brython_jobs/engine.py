@@ -120,7 +120,7 @@ class Engine(Control, Recurring, Bursts):
         def fn(tx):
             old = tx.metas.get(LEADER) or {}
             epoch = (old.get("epoch") or 0) + 1
-            tx.put_meta(LEADER, {"epoch": epoch, "tab": tab_id, "beat": now})
+            tx.put_meta(LEADER, {"epoch": epoch, "tab": tab_id, "beat": now, "since": now})
             return epoch
         return await self.store.atomic(fn, meta_keys=(LEADER,))
 
@@ -151,6 +151,25 @@ class Engine(Control, Recurring, Bursts):
         """The stored ``{"epoch", "tab", "beat"}`` of the leader, or None."""
         return await self.store.meta_get(LEADER)
 
+    async def claim_takeover(self, epoch, beat, tab_id):
+        """A follower that saw the leader of ``epoch`` silent at heartbeat ``beat`` claims
+        the right to steal its lock: True only for the first such claim, while the stored
+        heartbeat is still that one. The claim changes the heartbeat, so every other
+        follower starts a new observation window instead of stealing too (two followers
+        stealing one after the other would replace the first thief as well)."""
+        now = self.clock()
+
+        def fn(tx):
+            leader = tx.metas.get(LEADER)
+            if leader is None or leader.get("epoch") != epoch or leader.get("beat") != beat:
+                return False
+            leader = dict(leader)
+            leader["beat"] = now
+            leader["taking_over"] = tab_id
+            tx.put_meta(LEADER, leader)
+            return True
+        return await self.store.atomic(fn, meta_keys=(LEADER,))
+
     def leader_is_silent(self, info, now):
         """True when a follower may take over: no leader ever, a resigned one, or one whose
         last heartbeat is older than ``leader_silence``."""
@@ -162,7 +181,7 @@ class Engine(Control, Recurring, Bursts):
         """Leader start-up: jobs left processing by an earlier epoch (its tab closed,
         crashed or was replaced) go back to pending with the attempt counted, or fail when
         none remain; a malformed one is set aside (failed, code ``corrupt``). Returns the
-        changed records."""
+        changed records, each followed by the next run it gave a recurring schedule."""
         changed = []
         stale = await self.store.query(status=PROCESSING, limit=None)
         for rec in stale:
@@ -180,15 +199,18 @@ class Engine(Control, Recurring, Bursts):
                 new = tr.recover(cur, now, epoch) if bad is None \
                     else tr.set_aside(cur, now, bad)
                 tx.put(new)
+                run = None
                 if new["status"] == FAILED and bad is None:
-                    self._schedule_next(tx, new, now)
-                return new
+                    run = self._schedule_next(tx, new, now)
+                return new, run
             pending_keys = (run_key(rec["schedule"]),) if rec.get("schedule") else ()
-            new = await self.store.atomic(fn, job_ids=(rec["id"],),
+            out = await self.store.atomic(fn, job_ids=(rec["id"],),
                                           meta_keys=self._finish_metas(rec, (LEADER,)),
                                           pending_keys=pending_keys)
-            if new is not None:
-                changed.append(new)
+            if out is not None:
+                for one in out:
+                    if one is not None:
+                        changed.append(one)  # the record, then a recurring next run
         return changed
 
     # -- dispatching -----------------------------------------------------------------
@@ -221,8 +243,10 @@ class Engine(Control, Recurring, Bursts):
         if timing.is_expired(rec, now):
             gone = tr.expire(rec, now)
             tx.put(gone)
-            self._schedule_next(tx, gone, now)
             state["expired"].append(gone)
+            run = self._schedule_next(tx, gone, now)
+            if run is not None:
+                state["expired"].append(run)  # a recurring schedule's next run
             return False
         if rec["run_at"] > now:
             return False  # a lower priority job may be due
@@ -248,12 +272,14 @@ class Engine(Control, Recurring, Bursts):
         await self.store.walk_pending(queue, fn, meta_keys=(LEADER, PAUSED))
         return state["claimed"], state["expired"]
 
-    def _apply(self, tx, held, epoch, change, now):
+    def _apply(self, tx, held, epoch, change, now, side=None):
         check_leader(tx, epoch)
         new = change(tx.jobs[held["id"]], now)
         tx.put(new)
         if new["status"] != PROCESSING and new["status"] != PENDING:
-            self._schedule_next(tx, new, now)
+            run = self._schedule_next(tx, new, now)
+            if run is not None and side is not None:
+                side.append(run)  # a recurring schedule's next run, for its event
         return new
 
     async def _leader_write(self, held, epoch, change):
@@ -264,18 +290,20 @@ class Engine(Control, Recurring, Bursts):
             lambda tx: self._apply(tx, held, epoch, change, now), job_ids=(held["id"],),
             meta_keys=self._finish_metas(held, (LEADER,)), pending_keys=pending_keys)
 
-    async def _finish_and_claim(self, held, epoch, change):
+    async def _finish_and_claim(self, held, epoch, change, claim=True):
         """Like ``_leader_write``, and in the same transaction claim the next due job of
-        the same queue (one transaction per job on a busy queue instead of three).
-        Returns ``(record, claimed or None, [ended])``."""
+        the same queue (one transaction per job on a busy queue instead of three) unless
+        ``claim`` is False. Returns ``(record, claimed or None, [side effects])``: jobs
+        ended on the way and a recurring schedule's next run."""
         now = self.clock()
         queue = held["queue"]
         state = {"record": None, "claimed": None, "expired": []}
 
         def fn(tx, rec):
             if rec is None:
-                state["record"] = self._apply(tx, held, epoch, change, now)
-                return queue in (tx.metas.get(PAUSED) or [])
+                state["record"] = self._apply(tx, held, epoch, change, now,
+                                              state["expired"])
+                return not claim or queue in (tx.metas.get(PAUSED) or [])
             return self._claim_step(tx, rec, now, epoch, state)
         pending_keys = (run_key(held["schedule"]),) if held.get("schedule") else ()
         metas = self._finish_metas(held, (LEADER, PAUSED))  # + SEQ for a recurring run
@@ -283,21 +311,22 @@ class Engine(Control, Recurring, Bursts):
                                       pending_keys=pending_keys)
         return state["record"], state["claimed"], state["expired"]
 
-    async def complete(self, held, epoch, result, claim_next=False):
+    async def complete(self, held, epoch, result, claim_next=False, effects=False):
         """The handler returned: processing -> completed. ``held`` is the record as
         claimed: the write is refused with ``StaleWrite`` unless the job is still that
         attempt (same epoch and claim), with ``Fenced`` if another tab leads, and with
         ``TypeError`` if ``result`` cannot be stored. With ``claim_next`` returns
-        ``(record, claimed, ended)`` (see ``_finish_and_claim``)."""
+        ``(record, claimed, side effects)`` (see ``_finish_and_claim``), and so does
+        ``effects=True`` (claiming nothing)."""
         check_payload(result, "result")
         token = held.get("claim")
         change = lambda rec, now: tr.complete(rec, now, epoch, result, token)  # noqa: E731
-        if claim_next:
-            return await self._finish_and_claim(held, epoch, change)
+        if claim_next or effects:
+            return await self._finish_and_claim(held, epoch, change, claim_next)
         return await self._leader_write(held, epoch, change)
 
     async def fail(self, held, epoch, code, message, final=False, backoff=None,
-                   claim_next=False):
+                   claim_next=False, effects=False):
         """The attempt ``held`` failed: retry later while attempts remain, else failed.
         Refused like ``complete`` when the job is no longer that attempt."""
         attempt = held["attempts"]
@@ -306,8 +335,8 @@ class Engine(Control, Recurring, Bursts):
         token = held.get("claim")
         change = lambda rec, now: tr.fail_attempt(  # noqa: E731
             rec, now, epoch, code, message, delay, final, token)
-        if claim_next:
-            return await self._finish_and_claim(held, epoch, change)
+        if claim_next or effects:
+            return await self._finish_and_claim(held, epoch, change, claim_next)
         return await self._leader_write(held, epoch, change)
 
     async def progress(self, held, epoch, fraction, message=None):
@@ -348,7 +377,8 @@ class Engine(Control, Recurring, Bursts):
         return n
 
     async def sweep_expired(self):
-        """Expire pending jobs past their limit; returns the expired records."""
+        """Expire pending jobs past their limit; returns the expired records, each
+        followed by the next run it gave a recurring schedule."""
         now = self.clock()
         expired = []
         for rec in await self.store.expiring(now):
@@ -358,12 +388,13 @@ class Engine(Control, Recurring, Bursts):
                     return None
                 gone = tr.expire(cur, now)
                 tx.put(gone)
-                self._schedule_next(tx, gone, now)
-                return gone
+                return gone, self._schedule_next(tx, gone, now)
             pending_keys = (run_key(rec["schedule"]),) if rec.get("schedule") else ()
-            gone = await self.store.atomic(fn, job_ids=(rec["id"],),
-                                           meta_keys=self._finish_metas(rec, ()),
-                                           pending_keys=pending_keys)
-            if gone is not None:
-                expired.append(gone)
+            out = await self.store.atomic(fn, job_ids=(rec["id"],),
+                                          meta_keys=self._finish_metas(rec, ()),
+                                          pending_keys=pending_keys)
+            if out is not None:
+                for one in out:
+                    if one is not None:
+                        expired.append(one)  # the expired job, then a next run
         return expired

@@ -14,6 +14,16 @@ JOB_EVENTS = ("enqueued", "started", "progress", "completed", "failed", "cancell
               "retrying")
 
 
+def job_event(rec):
+    """The event that reports a record a transaction wrote as a side effect: a new job
+    (a recurring schedule's next run) is ``enqueued``, a job waiting for another attempt
+    ``retrying``, a finished one its status."""
+    status = rec["status"]
+    if status == "pending":
+        return "retrying" if rec.get("attempts") or rec.get("error") else "enqueued"
+    return status
+
+
 class Events:
     """Callbacks by event name, plus watchers ``watcher(event, record)`` that see every
     job event before the callbacks do."""

@@ -329,3 +329,29 @@ class IndexedDBStore(Store):
             out[key] = both[1][i]
             i += 1
         return out
+
+    # -- the inspector's reads (see Store): in idb_paging.py, loaded on first use --------
+    async def page(self, status=None, queue=None, name=None, has=None, limit=50,
+                   before=None, scan=2000):
+        from . import idb_paging
+        return await idb_paging.page(self, status, queue, name, has, limit, before, scan)
+
+    async def find(self, text, limit=20):
+        from . import idb_paging
+        return await idb_paging.find(self, text, limit)
+
+    async def queue_counts(self):
+        from . import idb_paging
+        return await idb_paging.queue_counts(self)
+
+    async def finished_histogram(self, start, width, buckets):
+        from . import idb_paging
+        return await idb_paging.finished_histogram(self, start, width, buckets)
+
+    async def latest_by_key(self, key):
+        from . import idb_paging
+        return await idb_paging.latest_by_key(self, key)
+
+    async def keyed_pending(self, scan=500):
+        from . import idb_paging
+        return await idb_paging.keyed_pending(self, scan)

@@ -10,16 +10,16 @@ leadership: it validates input, keeps the callbacks and turns calls into core ca
 """
 
 from .bus import Bus
-from .dispatcher import Dispatcher
+from .dispatcher import Dispatcher, LeaderAlarm
 from .engine import Config, Engine, job_spec
 from .events import Events, JOB_EVENTS
 from .leadership import Leadership
 from .outcomes import Handler, check_handler
-from .records import Job, FINISHED, STATUSES, check_name, check_number
-from .runtime import Signal
+from .queue_control import QueueControl
+from .records import Job, check_name
 
 
-class JobQueue:
+class JobQueue(QueueControl):
     """A durable job queue shared by every tab of the origin that uses the same ``name``.
 
     ``retries``: extra attempts after a failed one. Retry delay:
@@ -63,10 +63,14 @@ class JobQueue:
         self._leadership = Leadership(
             runtime, self.engine, "brython_jobs." + name + ".leader", self.tab_id,
             leader_silence, self._leadership_changed,
-            idle=lambda: not self._dispatcher.running, ask_handover=self._ask_handover)
+            idle=lambda: not self._dispatcher.running,
+            ask_handover=lambda epoch: self._post("handover", {"epoch": epoch}),
+            ping=lambda epoch: self._post("ping", {"epoch": epoch}),
+            pong=lambda epoch: self._post("pong", {"epoch": epoch}))
         self._dispatcher = Dispatcher(runtime, self.engine, store, self.config,
                                       self._handlers, self._emit, self._leadership,
                                       self._worker_pool)
+        self._alarm = LeaderAlarm(runtime, self._alarm_due, self._changed)
 
     # -- registration ----------------------------------------------------------------
     def handler(self, name, queue=None, retries=None, timeout=None, backoff=None,
@@ -99,8 +103,10 @@ class JobQueue:
         self._events.off(event, callback)
 
     # -- lifecycle -------------------------------------------------------------------
-    async def start(self):
-        """Open the store and join the leader election; idempotent."""
+    async def start(self, lead=True):
+        """Open the store and join the leader election; idempotent. ``lead=False``: only
+        watch and control (events, list, cancel...) and never join the election, so a
+        page without the handlers (the standalone inspector) never runs or fails a job."""
         if self.started:
             return
         await self.store.open()
@@ -111,7 +117,8 @@ class JobQueue:
         self.started = True
         self._opened.set_result(True)
         self._opened = None
-        self._leadership.join()
+        if lead:
+            self._leadership.join()
 
     async def stop(self):
         """Leave the election and stop dispatching. Jobs this tab was running are rerun
@@ -138,6 +145,7 @@ class JobQueue:
     def _leadership_changed(self, epoch):
         if epoch is not None:
             self.is_leader = True
+            self._alarm.stop()
             self._dispatcher.start(epoch)
             self._emit_local("leader", True)
             return
@@ -149,9 +157,9 @@ class JobQueue:
         if was:
             self._emit_local("leader", False)
 
-    def _ask_handover(self, epoch):
+    def _post(self, kind, data=None):
         if self._bus is not None:
-            self._bus.post("handover", {"epoch": epoch})
+            self._bus.post(kind, data)
 
     def _worker_pool(self, create=True):
         if self._workers is None and create:
@@ -170,12 +178,19 @@ class JobQueue:
         self._events.fire(event, value)
 
     def _react(self, event, rec):
-        # The leader's dispatcher follows job events from every tab.
+        # The leader's dispatcher follows job events from every tab; a follower keeps
+        # their due times to wake a hidden leader.
         if self.is_leader:
             if event == "cancelled":
                 self._dispatcher.cancelled(rec["id"])
             elif event == "enqueued":
                 self._dispatcher.hint(rec)
+        else:
+            self._alarm.note(rec)
+
+    def _alarm_due(self):
+        return not self.is_leader and self._leadership.leader_hidden \
+            and self.runtime.visible()
 
     def _on_message(self, message):
         kind = message["type"]
@@ -190,13 +205,17 @@ class JobQueue:
             self._dispatcher.wake()
         elif kind == "handover":
             self._leadership.handover_requested(message["data"]["epoch"])
+        elif kind == "ping":
+            self._leadership.pinged(message["data"]["epoch"])
+        elif kind == "pong":
+            self._leadership.ponged(message["data"]["epoch"])
 
     def _changed(self):
         """After a write from this tab that the leader must see."""
         if self.is_leader:
             self._dispatcher.wake()
-        elif self._bus is not None:
-            self._bus.post("wake")
+        else:
+            self._post("wake")
 
     # -- enqueue ---------------------------------------------------------------------
     def _spec(self, name, payload=None, queue=None, priority=0, delay=None, run_at=None,
@@ -241,86 +260,7 @@ class JobQueue:
         if not self.started:
             raise RuntimeError(f"queue {self.name} is not started: await jobs.start() first")
 
-    # -- inspect and control ---------------------------------------------------------
-    async def get(self, job_id):
-        """The ``Job`` with this id, or None."""
-        self._require_started()
-        rec = await self.store.get(job_id)
-        return None if rec is None else Job(rec)
-
-    async def list(self, status=None, queue=None, name=None, limit=100):
-        """Jobs matching every given filter, oldest first, at most ``limit`` (None: all)."""
-        self._require_started()
-        if status is not None and status not in STATUSES:
-            raise ValueError(f"unknown status {status!r}")
-        recs = await self.store.query(status, queue, name, limit)
-        out = []
-        for rec in recs:
-            out.append(Job(rec))
-        return out
-
-    async def counts(self):
-        """How many jobs have each status: ``{"pending": 3, "failed": 1, ...}``."""
-        self._require_started()
-        return await self.store.counts()
-
-    async def wait(self, job_id, timeout=None):
-        """The ``Job`` once it is completed, failed or cancelled (run by any tab).
-        Raises ``TimeoutError`` after ``timeout`` seconds, ``KeyError`` for an unknown id."""
-        self._require_started()
-        check_number(timeout, "timeout", minimum=0)
-        rt = self.runtime
-        signal = Signal(rt)
-        seen = {}
-
-        def watcher(event, rec):
-            if rec["id"] == job_id and rec["status"] in FINISHED:
-                seen["job"] = Job(rec)
-                signal.set()
-        self._events.watch(watcher)  # before reading, so no event can slip between
-        try:
-            deadline = None if timeout is None else rt.monotonic() + timeout
-            while "job" not in seen:
-                # Read now, and again now and then in case this tab missed an event (it
-                # was frozen, or the store changed under it).
-                rec = await self.store.get(job_id)
-                if rec is None:
-                    raise KeyError(job_id)
-                if rec["status"] in FINISHED:
-                    return Job(rec)
-                left = 5.0 if deadline is None else min(5.0, deadline - rt.monotonic())
-                if left <= 0:
-                    raise TimeoutError(f"job {job_id} did not finish within {timeout}s")
-                await signal.wait(left)
-            return seen["job"]
-        finally:
-            self._events.unwatch(watcher)
-
-    async def _control(self, op, job_id, event):
-        self._require_started()
-        rec, changed = await op(job_id)
-        if changed:
-            self._emit(event, rec)
-        return Job(rec)
-
-    async def cancel(self, job_id):
-        """pending or processing -> cancelled (a running handler's outcome is
-        discarded). A finished job is returned unchanged. ``KeyError`` if unknown."""
-        return await self._control(self.engine.cancel, job_id, "cancelled")
-
-    async def redrive(self, job_id):
-        """failed or cancelled -> pending with attempts 0 (an ``enqueued`` event); other
-        statuses are returned unchanged. ``KeyError`` if unknown."""
-        return await self._control(self.engine.redrive, job_id, "enqueued")
-
-    async def redrive_failed(self, queue=None):
-        """Redrive every failed job (of ``queue``); returns how many."""
-        self._require_started()
-        recs = await self.engine.redrive_failed(queue)
-        for rec in recs:
-            self._emit("enqueued", rec)
-        return len(recs)
-
+    # -- pausing (the facade tells the leader; QueueControl has the rest) ---------
     async def pause(self, queue):
         """Stop starting jobs of ``queue`` (in every tab, across reloads)."""
         await self._set_paused(queue, True)
@@ -334,32 +274,6 @@ class JobQueue:
         await self.engine.set_paused(queue, paused)
         self._bus.post("paused")
         self._dispatcher.paused_changed()
-
-    async def paused(self):
-        """The set of paused queue names."""
-        self._require_started()
-        return await self.engine.paused()
-
-    # -- recurring -------------------------------------------------------------------
-    async def every(self, name, seconds, payload=None, queue=None, key=None, priority=0,
-                    retries=None):
-        """Run ``name`` every ``seconds``, first now. Declaring it again in any tab keeps
-        one schedule (another interval updates it). Returns None."""
-        self._require_started()
-        handler = self._handlers.get(name) if type(name) is str else None
-        rec = await self.engine.every(
-            name, seconds, payload, queue, key, priority, retries,
-            default_queue=handler.queue if handler is not None else None)
-        if rec is not None:
-            self._emit("enqueued", rec)
-
-    async def unschedule(self, key):
-        """Remove the schedule ``key`` (default key: the job name); True if it existed."""
-        self._require_started()
-        existed, run = await self.engine.unschedule(key)
-        if run is not None:
-            self._emit("cancelled", run)
-        return existed
 
     # -- triggers --------------------------------------------------------------------
     def debounced(self, name, wait, max_wait=None, queue=None, key=None, priority=0):

@@ -41,11 +41,13 @@ class Leadership:
 
     ``on_change(epoch)`` is called with the new epoch when this tab starts leading and
     with None when it stops; ``idle()`` says whether this tab runs no job now;
-    ``ask_handover(epoch)`` asks the leader of ``epoch`` (over the channel) to hand over.
+    ``ask_handover(epoch)``, ``ping(epoch)`` and ``pong(epoch)`` post those messages to
+    the other tabs (a follower asks the leader of ``epoch`` to hand over or for a sign of
+    life; the leader answers).
     """
 
     def __init__(self, runtime, engine, lock_name, tab_id, silence, on_change,
-                 idle=None, ask_handover=None):
+                 idle=None, ask_handover=None, ping=None, pong=None):
         self._rt = runtime
         self._engine = engine
         self.lock_name = lock_name
@@ -63,7 +65,10 @@ class Leadership:
         self._retry_timer = None
         self._idle = idle or (lambda: True)
         self._ask_handover = ask_handover or (lambda epoch: None)
+        self._ping = ping or (lambda epoch: None)
+        self._pong = pong or (lambda epoch: None)
         self._handover = False  # a visible follower asked this hidden leader to yield
+        self.leader_hidden = False  # the last heartbeat a follower read said "hidden"
         self._frozen = False    # between the freeze and resume events
         self._checking = False  # a watchdog read is in flight
         runtime.on_lifecycle(self._lifecycle)
@@ -244,6 +249,16 @@ class Leadership:
         except Fenced:
             self.fenced(epoch)
 
+    def pinged(self, epoch):
+        """A follower asks the (hidden) leader of ``epoch`` for a sign of life."""
+        if epoch == self.epoch:
+            self._pong(epoch)
+
+    def ponged(self, epoch):
+        """The leader of ``epoch`` answered this follower's ping: it is alive."""
+        if self._obs is not None and self._obs["token"][0] == epoch:
+            self._obs["pong"] = True
+
     # -- handing over from a hidden leader to a visible tab ------------------------------
     def handover_requested(self, epoch):
         """A visible follower asks the leader of ``epoch`` to yield: a hidden page's
@@ -305,6 +320,7 @@ class Leadership:
         if info is None or info.get("beat") is None:
             self._obs = None  # no leader, or it resigned: the lock hands over by itself
             return
+        self.leader_hidden = bool(info.get("hidden"))
         token = (info.get("epoch"), info.get("beat"))
         obs = self._obs
         if obs is None or obs["token"] != token or mono - obs["last"] > self.silence:
@@ -315,12 +331,29 @@ class Leadership:
         if info.get("hidden") and not obs.get("asked"):
             obs["asked"] = True  # once per heartbeat seen: a visible tab should lead
             self._ask_handover(token[0])
+        silent = mono - obs["since"]
         limit = self.silence
-        if info.get("hidden"):
-            limit = max(limit, HIDDEN_SILENCE)
-        if mono - obs["since"] > limit and self._rt.visible() \
+        if info.get("hidden") and silent < HIDDEN_SILENCE:
+            # A hidden leader's timers may be throttled, but its message handlers run:
+            # ask it for a sign of life (a pong over the channel, no store write: a
+            # write started by a page that is being frozen would block every tab).
+            if silent <= limit:
+                return
+            if "pinged" not in obs:
+                obs["pinged"] = mono
+                self._ping(token[0])
+                return
+            if obs.get("pong") or mono - obs["pinged"] < self.silence / 4:
+                return  # alive and throttled, or not yet answered
+        if silent > limit and self._rt.visible() \
                 and await self._rt.locks.held(self.lock_name) \
                 and self._obs is obs and self.epoch is None and self.active:
-            self._rt.warn(f"leader silent for more than {limit}s; taking over")
             self._obs = None
-            self._request(steal=True)
+            try:
+                # One thief only: the first follower to claim this silence in the store.
+                won = await self._engine.claim_takeover(token[0], token[1], self.tab_id)
+            except Exception:
+                return  # a store error: look again next time
+            if won and self.epoch is None and self.active and not self._frozen:
+                self._rt.warn(f"leader silent for more than {silent:.1f}s; taking over")
+                self._request(steal=True)

@@ -260,3 +260,88 @@ class MemoryStore(Store):
             if key.startswith(prefix):
                 out[key] = clone(self.meta[key])
         return out
+
+    # -- paging for the inspector (see Store) ---------------------------------------
+    def _newest_first(self):
+        recs = list(self.jobs.values())
+        recs.sort(key=lambda r: r["id"], reverse=True)
+        return recs
+
+    async def page(self, status=None, queue=None, name=None, has=None, limit=50,
+                   before=None, scan=2000):
+        out = []
+        seen = 0
+        last = None
+        for rec in self._newest_first():
+            if before is not None and rec["id"] >= before:
+                continue
+            if status is not None and rec["status"] != status:
+                continue
+            if len(out) >= limit or seen >= scan:
+                return _load_list(out), last  # something older is left to look at
+            seen += 1
+            last = rec["id"]
+            if (queue is None or rec["queue"] == queue) and \
+                    (name is None or rec["name"] == name) and \
+                    (has is None or rec.get(has) is not None):
+                out.append(rec)
+        return _load_list(out), None
+
+    async def find(self, text, limit=20):
+        out = []
+        for rec in self._newest_first():
+            key = rec.get("key")
+            if rec["id"].startswith(text) or (key is not None and key.startswith(text)):
+                out.append(rec)
+                if len(out) >= limit:
+                    break
+        return _load_list(out)
+
+    async def queue_counts(self):
+        out = {}
+        for rec in self.jobs.values():
+            per = out.setdefault(rec["queue"], {})
+            per[rec["status"]] = per.get(rec["status"], 0) + 1
+        return out
+
+    async def finished_histogram(self, start, width, buckets):
+        from .records import FINISHED  # appended code: the module's imports stay as they are
+        out = {}
+        for status in FINISHED:
+            out[status] = [0] * buckets
+        for rec in self.jobs.values():
+            t = rec.get("finished_at")
+            if rec["status"] in out and type(t) in (int, float):
+                i = int((t - start) // width)
+                if 0 <= i < buckets:
+                    out[rec["status"]][i] += 1
+        return out
+
+    async def latest_by_key(self, key):
+        out = {}
+        for status in STATUSES:
+            out[status] = None
+        for rec in self._newest_first():
+            if rec.get("key") == key and out.get(rec.get("status"), 1) is None:
+                out[rec["status"]] = _load(rec)
+        return out
+
+    async def keyed_pending(self, scan=500):
+        keys = []
+        for rec in self.jobs.values():
+            if rec.get("key") is not None and rec["key"] not in keys:
+                keys.append(rec["key"])
+        keys.sort()
+        out = []
+        for key in keys[:scan]:
+            rec = self._pending_by_key(key)
+            if rec is not None:
+                out.append(rec)
+        return out
+
+
+def _load_list(recs):
+    out = []
+    for rec in recs:
+        out.append(_load(rec))
+    return out

@@ -9,6 +9,7 @@ leaving it ``processing`` under a live leader that will never finish it.
 """
 
 from .errors import Fenced, StaleWrite, StorageFull
+from .events import job_event
 from .records import (
     PENDING, HANDLER_ERROR, TIMEOUT, NO_HANDLER, STORAGE_FULL, check_name, check_number,
     check_payload,
@@ -93,18 +94,19 @@ class AttemptRunner:
     async def _write(self, job, epoch, claim_next, kind, value, message=None, final=False,
                      backoff=None):
         rec = job.record
+        job.writing = True
         delay = 0.05
         tries = 0
         while True:
             tries += 1
             try:
                 if kind == "ok":
-                    out = await self._engine.complete(rec, epoch, value,
-                                                      claim_next=claim_next)
+                    new, nxt, gone = await self._engine.complete(
+                        rec, epoch, value, claim_next=claim_next, effects=True)
                 else:
-                    out = await self._engine.fail(rec, epoch, value, message, final=final,
-                                                  backoff=backoff, claim_next=claim_next)
-                new, nxt, gone = out if claim_next else (out, None, [])
+                    new, nxt, gone = await self._engine.fail(
+                        rec, epoch, value, message, final=final, backoff=backoff,
+                        claim_next=claim_next, effects=True)
                 break
             except StaleWrite:
                 return None  # cancelled, or recovered by a newer leader: discarded
@@ -128,8 +130,8 @@ class AttemptRunner:
             await sleep(self._rt, delay)
             delay *= 4
         self._emit("retrying" if new["status"] == PENDING else new["status"], new)
-        for gone_rec in gone:
-            self._emit(gone_rec["status"], gone_rec)
+        for side in gone:
+            self._emit(job_event(side), side)
         return nxt
 
     def _cannot_write(self, job, epoch, exc):

@@ -147,3 +147,42 @@ class Store:
     def close(self):
         """Release the storage (a plain method)."""
         raise NotImplementedError
+
+    # -- paging for the inspector (admin.py); every store implements these ------------
+    async def page(self, status=None, queue=None, name=None, has=None, limit=50,
+                   before=None, scan=2000):
+        """Jobs newest first (by id, which sorts in creation order), one page at a time.
+
+        ``status`` (None: every status), ``queue``, ``name``: filters that must all hold;
+        ``has``: a field that must be set (not None), e.g. ``"trigger"``. ``before``: an
+        id; only jobs older than it are listed (the ``next`` of the previous page).
+        At most ``scan`` stored jobs are looked at per call, so a rare filter over many
+        jobs stays cheap; the call then returns fewer than ``limit`` jobs.
+
+        Returns ``(records, next)``: ``next`` is the id to pass as ``before`` for the
+        following page, or None when no older job can match."""
+        raise NotImplementedError
+
+    async def find(self, text, limit=20):
+        """Jobs whose id or key starts with ``text``, newest first, at most ``limit``."""
+        raise NotImplementedError
+
+    async def queue_counts(self):
+        """``{queue: {status: number}}`` for every queue that holds a job (statuses
+        with no job are left out). Reads index keys, never records."""
+        raise NotImplementedError
+
+    async def finished_histogram(self, start, width, buckets):
+        """``{status: [n, ...]}`` for each finished status: how many jobs finished in
+        each of ``buckets`` intervals ``[start + i * width, start + (i + 1) * width)``."""
+        raise NotImplementedError
+
+    async def latest_by_key(self, key):
+        """``{status: the newest record with this key and status, or None}``."""
+        raise NotImplementedError
+
+    async def keyed_pending(self, scan=500):
+        """Pending records that carry a key (debounce/throttle bursts, recurring runs,
+        deduplicated jobs), found per distinct key so the cost grows with the number of
+        keys, not of jobs; at most ``scan`` keys are looked at."""
+        raise NotImplementedError

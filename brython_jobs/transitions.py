@@ -17,6 +17,7 @@ is written.
 """
 
 from .errors import StaleWrite  # noqa: F401  (re-exported under its old home)
+from .metas import run_key
 from .records import (
     PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED, FINISHED, EXPIRED, CANCELLED_CODE,
     INTERRUPTED, CORRUPT, error, is_number, touch,
@@ -131,10 +132,16 @@ def cancel(rec, now):
 
 def redrive(rec, now):
     """failed or cancelled -> pending, due now, attempts reset and a fresh expiry; any
-    other status is returned unchanged."""
+    other status is returned unchanged. A run of a recurring schedule is redriven as a
+    one-off job: the schedule has (or will put) its own next run, never two."""
     if rec["status"] not in (FAILED, CANCELLED):
         return rec
     out = _copy(rec)
+    schedule = rec.get("schedule")
+    if schedule:
+        out["schedule"] = None
+        if rec.get("key") == run_key(schedule):
+            out["key"] = None
     out["status"] = PENDING
     out["attempts"] = 0
     out["run_at"] = now

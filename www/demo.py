@@ -2,20 +2,42 @@
 
 Every tab runs this same script: it declares the queue, its handlers and its triggers;
 the one leader tab runs the jobs. Lessons are the app's own data (kept in localStorage
-here); the index is what the "rebuild-embeddings" job computes from the last six months.
+here). The index is what the "rebuild-embeddings" job computes, in a web worker, from the
+title and notes of every lesson of the last six months (hashed TF-IDF, see tfidf.py); it
+is stored as that job's result, and every tab uses the newest one: typing a new lesson
+shows the most similar past lessons and when such lessons were usually planned.
+The jobs themselves are shown by the package's inspector.
 """
 
 from browser import document, html, window, aio
 import javascript
 
 from brython_jobs import JobQueue
+from brython_jobs.inspector import Inspector
 
-jobs = JobQueue("planner", retries=3, backoff=1.0, keep_completed=3600.0)
+import tfidf
+
+jobs = JobQueue("planner", retries=3, backoff=1.0, keep_completed=86400.0)
 DAY = 86400.0
+REBUILD = "rebuild-embeddings"
+WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 storage = window.localStorage
+state = {"index": None, "job": None}
 
 
 # -- the app's data --------------------------------------------------------------------
+SEED = (  # title, notes, weekday (0 = Sunday), hour
+    ("Algebra: linear equations", "solve for x, balance both sides, word problems", 1, 9),
+    ("Poetry: reading sonnets", "rhyme scheme, volta, read aloud in pairs", 3, 14),
+    ("Chemistry: acids and bases", "pH scale, indicators, neutralisation lab", 2, 11),
+    ("Map reading outdoors", "grid references, contour lines, compass bearings", 5, 13),
+    ("French verbs: present tense", "regular -er verbs, conjugation drills, dialogue", 4, 10),
+    ("Fractions with pizza", "equivalent fractions, adding halves and quarters", 1, 10),
+    ("Photosynthesis", "chlorophyll, light, carbon dioxide, leaf experiment", 2, 9),
+    ("Essay planning", "thesis, paragraph outline, evidence and quotes", 4, 15),
+)
+
+
 def load_lessons():
     raw = storage.getItem("demo:lessons")
     if not raw:  # JS null: nothing stored yet
@@ -28,31 +50,43 @@ def save_lessons(lessons):
 
 
 def seed_lessons():
-    subjects = ["Algebra", "Poetry", "Chemistry", "Map reading", "French verbs",
-                "Fractions", "Photosynthesis", "Essay planning"]
-    now = window.Date.now() / 1000
+    """32 weekly lessons back from today (about seven months, so a few fall out of the
+    six-month window), each subject on its usual weekday and hour."""
+    today = window.Date.new()
     lessons = []
-    for i in range(24):
-        lessons.append({"id": i + 1, "at": now - (i * 8 + 1) * DAY,
-                        "title": subjects[i % len(subjects)] + f" #{i // len(subjects) + 1}"})
+    for i in range(32):
+        title, notes, weekday, hour = SEED[i % len(SEED)]
+        day = window.Date.new(today.getFullYear(), today.getMonth(), today.getDate(), hour)
+        back = (day.getDay() - weekday) % 7 or 7  # the last such weekday before today
+        day.setDate(day.getDate() - back - 7 * i)
+        lessons.append({"id": i + 1, "at": day.getTime() / 1000, "title": title,
+                        "notes": notes})
     save_lessons(lessons)
     return lessons
-
-
-def day_text(at):
-    return window.Date.new(at * 1000).toISOString()[:10]
-
-
-# -- handlers (the leader tab runs them) --------------------------------------------------
-@jobs.handler("rebuild-embeddings", queue="embeddings", timeout=60,
-              worker="embed_worker.py")
-def rebuild_embeddings(job):
-    """Runs in a web worker (embed_worker.py): the page only names the job."""
 
 
 def recent_lessons():
     since = window.Date.now() / 1000 - 182 * DAY
     return [lesson for lesson in load_lessons() if lesson["at"] >= since]
+
+
+def when_text(at):
+    d = window.Date.new(at * 1000)
+    return (f"{WEEKDAYS[d.getDay()][:3]} {d.toISOString()[:10]} "
+            f"{d.getHours():02d}:{d.getMinutes():02d}")
+
+
+# -- handlers (the leader tab runs them) --------------------------------------------------
+@jobs.handler(REBUILD, queue="embeddings", timeout=60, worker="embed_worker.py")
+def rebuild_embeddings(job):
+    """Runs in a web worker (embed_worker.py): the page only names the job."""
+
+
+@jobs.handler("tidy-lessons", queue="maintenance")
+def tidy_lessons(job):
+    """Recurring: how many lessons fell out of the six-month window."""
+    since = window.Date.now() / 1000 - 182 * DAY
+    return {"older_than_six_months": len([x for x in load_lessons() if x["at"] < since])}
 
 
 @jobs.handler("say-hello")
@@ -80,16 +114,23 @@ async def slow(job):
     return {"steps": 10}
 
 
-rebuild_soon = jobs.debounced("rebuild-embeddings", wait=1.5, max_wait=10.0)
+rebuild_soon = rebuild_embeddings.debounced(wait=1.5, max_wait=10.0)
 
 
-# -- the page ------------------------------------------------------------------------
+def rebuild_payload(reason):
+    lessons = recent_lessons()
+    return {"reason": reason, "lessons": lessons, "fingerprint": tfidf.fingerprint(lessons)}
+
+
+# -- the calendar ----------------------------------------------------------------------
 def render_lessons():
     ul = document["lessons"]
     ul.clear()
     lessons = sorted(load_lessons(), key=lambda lesson: -lesson["at"])
-    for lesson in lessons[:12]:
-        li = html.LI(f"{day_text(lesson['at'])} · {lesson['title']} ")
+    for lesson in lessons[:10]:
+        li = html.LI()
+        li <= html.SPAN(when_text(lesson["at"]), Class="muted")
+        li <= " " + lesson["title"] + " "
         edit = html.BUTTON("rename", Class="rename")
         edit.bind("click", lambda ev, lid=lesson["id"]: rename_lesson(lid))
         drop = html.BUTTON("delete", Class="delete")
@@ -97,15 +138,15 @@ def render_lessons():
         li <= edit
         li <= drop
         ul <= li
-    if len(lessons) > 12:
-        ul <= html.LI(f"… and {len(lessons) - 12} earlier lessons", Class="muted")
+    if len(lessons) > 10:
+        ul <= html.LI(f"… and {len(lessons) - 10} earlier lessons", Class="muted")
 
 
 def lessons_changed(reason):
     render_lessons()
     # Returns at once; a burst of edits (in any tab) becomes one job, which carries the
     # latest lessons of the last six months to the worker.
-    rebuild_soon({"reason": reason, "lessons": recent_lessons()})
+    rebuild_soon(rebuild_payload(reason))
 
 
 def add_lesson(ev):
@@ -114,9 +155,12 @@ def add_lesson(ev):
     when = document["lesson-date"].value
     at = window.Date.parse(when) / 1000 if when else window.Date.now() / 1000
     next_id = max([lesson["id"] for lesson in lessons] + [0]) + 1
-    lessons.append({"id": next_id, "at": at, "title": document["lesson-title"].value})
+    lessons.append({"id": next_id, "at": at, "title": document["lesson-title"].value,
+                    "notes": document["lesson-notes"].value})
     save_lessons(lessons)
     document["lesson-title"].value = ""
+    document["lesson-notes"].value = ""
+    show_suggestions()
     lessons_changed("added a lesson")
 
 
@@ -134,98 +178,84 @@ def delete_lesson(lesson_id):
     lessons_changed("deleted a lesson")
 
 
-def cell_text(job):
-    if job.error:
-        return f"{job.error['code']}: {job.error['message']}"
-    if type(job.result) is dict and "index" in job.result:
-        return f"{job.result['vectors']} vectors of {job.result['dims']} dimensions"
-    if job.result is not None:
-        return javascript.JSON.stringify(job.result)
-    return ""
-
-
-def action(label, fn, job_id):
-    button = html.BUTTON(label, Class=label)
-
-    def clicked(ev):
-        async def go():
-            try:
-                await fn(job_id)
-            except Exception as exc:
-                window.console.warn(f"demo: {label} failed: {exc}")
-        aio.run(go())
-    button.bind("click", clicked)
-    return button
-
-
-async def refresh():
-    listed = await jobs.list(limit=None)
-    counts = await jobs.counts()
-    body = document["jobs"]
-    body.clear()
-    for job in reversed(listed[-30:]):
-        row = html.TR(Class="job", id="job-" + job.id)
-        row <= html.TD(html.B(job.name) + html.BR() + html.SMALL(job.id[:13], Class="muted"))
-        row <= html.TD(job.queue)
-        row <= html.TD(job.status, Class="status status-" + job.status)
-        row <= html.TD(f"{job.attempts}/{job.max_attempts}")
-        prog = ""
-        if job.progress:
-            prog = f"{int(job.progress['fraction'] * 100)}% {job.progress['message'] or ''}"
-        row <= html.TD(prog)
-        row <= html.TD(cell_text(job), Class="outcome")
-        actions = html.TD()
-        if job.status in ("pending", "processing"):
-            actions <= action("cancel", jobs.cancel, job.id)
-        if job.status in ("failed", "cancelled"):
-            actions <= action("redrive", jobs.redrive, job.id)
-        row <= actions
-        body <= row
-    document["counts"].text = " · ".join(f"{k}: {v}" for k, v in counts.items())
-    show_index(listed)
-
-
-def show_index(listed):
-    builds = [job for job in listed if job.name == "rebuild-embeddings"]
-    if not builds:
+# -- the index: suggestions while typing ---------------------------------------------------
+def show_suggestions(ev=None):
+    out = document["suggestions"]
+    out.clear()
+    text = document["lesson-title"].value + " " + document["lesson-notes"].value
+    result = state["index"]
+    if result is None or not text.strip():
         return
-    last = builds[-1]
-    done = [job for job in builds if job.status == "completed"]
+    hits = tfidf.similar(result["index"], text, k=4)
+    if not hits:
+        out <= html.LI("no similar past lesson in the index", Class="muted")
+        return
+    times = []
+    for score, lesson_id in hits:
+        about = result["lessons"][lesson_id]
+        times.append(window.Date.new(about["at"] * 1000))
+        li = html.LI(Class="suggestion")
+        li <= html.SPAN(f"{score:.2f} ", Class="muted")
+        li <= about["title"] + " "
+        li <= html.SPAN(when_text(about["at"]), Class="muted")
+        out <= li
+    out <= html.LI(usually(times), Class="usually")
+
+
+def usually(times):
+    """The most common weekday and hour of similar lessons."""
+    days = {}
+    hours = {}
+    for d in times:
+        days[d.getDay()] = days.get(d.getDay(), 0) + 1
+        hours[d.getHours()] = hours.get(d.getHours(), 0) + 1
+    day = max(days, key=lambda k: days[k])
+    hour = max(hours, key=lambda k: hours[k])
+    return (f"usually planned on {WEEKDAYS[day]} around {hour:02d}:00 "
+            f"({days[day]} of {len(times)} similar lessons)")
+
+
+def use_index(job):
+    """Show (and keep) the index a completed rebuild job produced."""
+    state["index"] = job.result
+    state["job"] = job.id
+    r = job.result
+    where = "in a worker" if r.get("worker") else "in the page"
+    document["index-status"].text = (
+        f"index: {r['vectors']} lessons of the last six months, {r['dims']} dimensions "
+        f"(hashed TF-IDF), built {where} {when_text(job.finished_at)} after: {r['reason']}")
+    document["index-status"].attrs["data-job"] = job.id
+    show_suggestions()
+
+
+def index_progress(job):
+    if job.name != REBUILD:
+        return
+    if job.status == "completed":
+        use_index(job)
+        return
+    document["index-progress"].value = (job.progress or {}).get("fraction", 0)
+    document["index-message"].text = (
+        "rebuild due" if job.status == "pending" else
+        ((job.progress or {}).get("message") or job.status))
+
+
+async def rebuild_if_stale():
+    """On load: use the newest index; if it is missing or older than the lessons (and no
+    rebuild is on its way), enqueue one, deduplicated by key across tabs."""
+    newest, _ = await jobs.page(name=REBUILD, limit=1)
+    done, _ = await jobs.page("completed", name=REBUILD, limit=1)
     if done:
-        r = done[-1].result
-        document["index-status"].text = (
-            f"index: {r['vectors']} lessons of the last six months, {r['dims']} dimensions, "
-            f"built in a worker {day_text(done[-1].finished_at)} after: {r['reason']}")
-    if last.status in ("pending", "processing"):
-        document["index-progress"].value = (last.progress or {}).get("fraction", 0)
-        document["index-message"].text = (
-            "rebuild due" if last.status == "pending" else
-            ((last.progress or {}).get("message") or "rebuilding…"))
-    else:
-        document["index-progress"].value = 1 if last.status == "completed" else 0
-        document["index-message"].text = last.status
-
-
-_refreshing = {"busy": False, "again": False}
-
-
-def schedule_refresh(*args):
-    # Events arrive in bursts: render at most one refresh at a time, then once more.
-    if _refreshing["busy"]:
-        _refreshing["again"] = True
+        use_index(done[0])
+    if newest and newest[0].status in ("pending", "processing"):
+        index_progress(newest[0])
         return
-
-    async def run():
-        _refreshing["busy"] = True
-        try:
-            await refresh()
-        except Exception as exc:
-            window.console.error(f"demo: refresh failed: {exc}")
-        _refreshing["busy"] = False
-        if _refreshing["again"]:
-            _refreshing["again"] = False
-            schedule_refresh()
-    aio.run(run())
+    payload = rebuild_payload("the index was stale on load")
+    if done and done[0].result.get("fingerprint") == payload["fingerprint"]:
+        document["index-message"].text = "up to date"
+        document["index-progress"].value = 1
+        return
+    await jobs.enqueue(REBUILD, payload, key=REBUILD)
 
 
 def show_leader(is_leader):
@@ -238,7 +268,10 @@ def show_leader(is_leader):
 def enqueue_button(button_id, name, payload):
     def clicked(ev):
         async def go():
-            await jobs.enqueue(name, payload)
+            try:
+                await jobs.enqueue(name, payload)
+            except Exception as exc:
+                window.console.warn(f"demo: enqueue {name} failed: {exc}")
         aio.run(go())
     document[button_id].bind("click", clicked)
 
@@ -246,21 +279,21 @@ def enqueue_button(button_id, name, payload):
 async def main():
     for event in ("enqueued", "started", "progress", "completed", "failed", "cancelled",
                   "retrying"):
-        jobs.on(event, schedule_refresh)
+        jobs.on(event, index_progress)
     jobs.on("leader", show_leader)
     await jobs.start()
     document["add-form"].bind("submit", add_lesson)
+    document["lesson-title"].bind("input", show_suggestions)
+    document["lesson-notes"].bind("input", show_suggestions)
     enqueue_button("enqueue-hello", "say-hello", {"who": "world"})
     enqueue_button("enqueue-flaky", "flaky", None)
     enqueue_button("enqueue-fail", "always-fails", None)
     enqueue_button("enqueue-slow", "slow", None)
-
-    def redrive_all(ev):
-        aio.run(jobs.redrive_failed())
-    document["redrive-failed"].bind("click", redrive_all)
     show_leader(jobs.is_leader)
     render_lessons()
-    await refresh()
+    Inspector(jobs, page_size=10).mount(document["inspector"])
+    await jobs.every("tidy-lessons", 600)
+    await rebuild_if_stale()
     window.demoReady = True
 
 aio.run(main())

@@ -151,15 +151,17 @@ async def test_cancelling_a_running_run_schedules_the_next(engine, store, clock)
 async def test_a_recovered_run_without_attempts_left_schedules_the_next(
         make_engine, store, clock):
     """Given a run without retries orphaned by epoch 1, When epoch 2 recovers it
-    (failed: interrupted), Then the schedule's next run is pending."""
+    (failed: interrupted), Then the schedule's next run is pending and returned after it
+    (so the leader reports it as enqueued)."""
     tab_a, tab_b = make_engine(), make_engine()
     await tab_a.every("sync", 60, retries=0)
     epoch_a = await tab_a.become_leader("A")
     await tab_a.claim_next("default", epoch_a)
     epoch_b = await tab_b.become_leader("B")
-    [recovered] = await tab_b.recover(epoch_b)
+    recovered, nxt = await tab_b.recover(epoch_b)
     assert recovered["status"] == "failed"
     assert [r["run_at"] for r in await pending_runs(store)] == [T0 + 60]
+    assert nxt["status"] == "pending" and nxt["run_at"] == T0 + 60
 
 
 async def test_unschedule_cancels_the_pending_run(engine, store, clock):

@@ -15,7 +15,8 @@ from brython_jobs.store import Store
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INTERFACE = ["open", "close", "atomic", "walk_pending", "overview", "get", "query",
              "counts", "pending_heads", "expiring", "next_expiry", "purge", "meta_get",
-             "meta_prefix"]
+             "meta_prefix", "page", "find", "queue_counts", "finished_histogram",
+             "latest_by_key", "keyed_pending"]
 
 
 @pytest.mark.parametrize("name", INTERFACE)

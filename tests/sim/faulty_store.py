@@ -1,0 +1,178 @@
+"""One tab's connection to the shared ``MemoryStore``, with latency and faults.
+
+Every operation waits a random small latency (a store completion event of the tab, so it
+is held while the tab is frozen and lost when it dies), then runs on the shared store in
+one synchronous step: like an IndexedDB readwrite transaction, the read, the core's
+``fn`` and the commit happen with no other tab in between, and two tabs' transactions
+serialize. Then it waits again for the completion to reach the tab.
+
+Faults, drawn per operation from the tab's ``Faults`` (seeded):
+
+* ``transient``: a ``StorageError`` before anything ran (an aborted transaction);
+* ``full``:      on writes, ``StorageFull`` (QuotaExceededError) before anything ran;
+* ``commit``:    on writes, the transaction ran (the core's ``fn`` saw the records and
+                 returned) but the commit failed: every change is rolled back and
+                 ``StorageFull`` or ``StorageError`` is raised. The core must not trust
+                 what its ``fn`` computed.
+
+A commit that succeeded is shown to ``observer(store, op, jobs_before, meta_before)``,
+which checks it against what the writing tab owned.
+"""
+
+from brython_jobs.errors import StorageError, StorageFull
+from brython_jobs.store import Store
+
+WRITES = ("atomic", "walk_pending", "purge")
+KINDS = ("transient", "full", "commit")
+
+
+class Faults:
+    """Per-tab fault rates (probability per operation) and counters by kind."""
+
+    def __init__(self, rng, transient=0.0, full=0.0, commit=0.0):
+        self.rng = rng
+        self.rates = {"transient": transient, "full": full, "commit": commit}
+        self.enabled = True
+        self.injected = {"transient": 0, "full": 0, "commit": 0}
+
+    def draw(self, write):
+        if not self.enabled:
+            return None
+        roll = self.rng.random()
+        for kind in KINDS:
+            if kind != "transient" and not write:
+                continue
+            rate = self.rates[kind]
+            if roll < rate:
+                self.injected[kind] += 1
+                return kind
+            roll -= rate
+        return None
+
+    def any(self):
+        return self.enabled and any(self.rates[k] > 0 for k in KINDS)
+
+
+def injected(exc):
+    """True for an exception this store raised on purpose."""
+    return getattr(exc, "injected", False)
+
+
+def _fault(kind, op):
+    if kind == "transient":
+        exc = StorageError(f"simulated transient failure of {op}", "UnknownError")
+    elif kind == "full":
+        exc = StorageFull(f"simulated quota error on {op}", "QuotaExceededError")
+    else:
+        exc = StorageError(f"simulated failed commit of {op}", "AbortError")
+    exc.injected = True
+    return exc
+
+
+def run_now(coro):
+    """Run a coroutine that must not suspend (a MemoryStore operation) to its end."""
+    try:
+        coro.send(None)
+    except StopIteration as stop:
+        return stop.value
+    coro.close()
+    raise RuntimeError("a MemoryStore operation suspended: it would not be atomic")
+
+
+class FaultyStore(Store):
+    """A ``Store`` over ``inner`` (the one shared MemoryStore) for one tab."""
+
+    def __init__(self, inner, runtime, faults, observer=None, tab=None):
+        self.inner = inner
+        self.rt = runtime
+        self.faults = faults
+        self.observer = observer
+        self.tab = tab
+        self.is_open = False
+        self.ops = 0
+
+    def _latency(self):
+        rng = self.faults.rng
+        if rng.random() < 0.03:
+            return self.rt.io_wait(rng.uniform(0.05, 0.6))  # a slow disk, a busy tab
+        return self.rt.io_wait(rng.uniform(0.0005, 0.008))
+
+    async def _op(self, op, call):
+        write = op in WRITES
+        await self._latency()
+        self.ops += 1
+        kind = self.faults.draw(write or op == "open")
+        if kind is not None and kind != "commit":
+            raise _fault(kind, op)
+        inner = self.inner
+        jobs_before = dict(inner.jobs)      # shallow: a commit stores fresh clones
+        meta_before = dict(inner.meta)
+        writes_before = inner.writes
+        result = run_now(call())            # read, fn and commit in one step
+        if kind == "commit" and write:
+            inner.jobs.clear()
+            inner.jobs.update(jobs_before)
+            inner.meta.clear()
+            inner.meta.update(meta_before)
+            inner.writes = writes_before
+            raise _fault(kind, op)
+        if write and self.observer is not None:
+            self.observer(self, op, jobs_before, meta_before)
+        await self._latency()
+        return result
+
+    # -- the Store interface -------------------------------------------------------------
+    async def open(self):
+        await self._op("open", self.inner.open)
+        self.is_open = True
+
+    def close(self):
+        self.is_open = False   # the shared store stays open for the other tabs
+
+    async def atomic(self, fn, job_ids=(), meta_keys=(), pending_keys=()):
+        return await self._op("atomic", lambda: self.inner.atomic(
+            fn, job_ids, meta_keys, pending_keys))
+
+    async def walk_pending(self, queue, fn, meta_keys=(), job_ids=(), pending_keys=()):
+        return await self._op("walk_pending", lambda: self.inner.walk_pending(
+            queue, fn, meta_keys, job_ids, pending_keys))
+
+    async def purge(self, status, before):
+        return await self._op("purge", lambda: self.inner.purge(status, before))
+
+    async def get(self, job_id):
+        return await self._op("get", lambda: self.inner.get(job_id))
+
+    async def query(self, status=None, queue=None, name=None, limit=100):
+        return await self._op("query", lambda: self.inner.query(status, queue, name, limit))
+
+    async def counts(self):
+        return await self._op("counts", self.inner.counts)
+
+    async def pending_heads(self):
+        return await self._op("pending_heads", self.inner.pending_heads)
+
+    async def overview(self, now):
+        return await self._op("overview", lambda: self.inner.overview(now))
+
+    async def expiring(self, until):
+        return await self._op("expiring", lambda: self.inner.expiring(until))
+
+    async def next_expiry(self):
+        return await self._op("next_expiry", self.inner.next_expiry)
+
+    async def meta_get(self, key):
+        return await self._op("meta_get", lambda: self.inner.meta_get(key))
+
+    async def meta_prefix(self, prefix):
+        return await self._op("meta_prefix", lambda: self.inner.meta_prefix(prefix))
+
+    def __getattr__(self, name):
+        # An operation added to the interface later: a read, same latency and faults.
+        method = getattr(self.inner, name)
+        if not callable(method) or name.startswith("_"):
+            return method
+
+        async def read(*args, **kwargs):
+            return await self._op(name, lambda: method(*args, **kwargs))
+        return read
