@@ -136,11 +136,13 @@ class Soak:
             self.say(f"soak: {exc}")
         statuses = {}
         unfinished = {}  # "status/code" -> how many jobs did not complete
-        for job in tab.call("list", name="work", limit=None):
-            statuses[job["id"]] = job["status"]
-            if job["status"] != "completed":
-                what = f"{job['status']}/{(job['error'] or {}).get('code')}"
-                unfinished[what] = unfinished.get(what, 0) + 1
+        by_status = tab.call("page.statuses", "work")
+        for status in by_status:
+            for job_id, code in by_status[status]:
+                statuses[job_id] = status
+                if status != "completed":
+                    what = f"{status}/{code}"
+                    unfinished[what] = unfinished.get(what, 0) + 1
         acked = {r["id"] for r in self.log.records("enq")}
         lost = sorted(i for i in acked if statuses.get(i) != "completed")
 

@@ -166,12 +166,23 @@ def page_stop_stream():
     return True
 
 
+async def page_statuses(name):
+    """{status: [[id, error code], ...]} of every job called ``name``: ids only, so a
+    long soak's tens of thousands of jobs travel to the driver cheaply."""
+    out = {}
+    for rec in await jobs.store.query(None, None, name, None):
+        err = rec.get("error")
+        code = err.get("code") if type(err) is dict else None
+        out.setdefault(rec["status"], []).append([rec["id"], code])
+    return out
+
+
 async def page_storage_info():
     return await jobs.storage()
 
 
 PAGE = {"state": page_state, "log": page_log, "enqueue_big": page_enqueue_big,
         "probe": page_probe, "clear_probe": page_clear_probe, "stream": page_stream,
-        "stop_stream": page_stop_stream,
+        "stop_stream": page_stop_stream, "statuses": page_statuses,
         "storage": page_storage_info}
 driver.install(jobs, PAGE)
