@@ -292,3 +292,31 @@ def test_indexeddb_refused_start_raises_storage_unavailable(server, queue_name, 
         finish_tabs(tabs)
     finally:
         browser.quit()
+
+
+def test_indexeddb_denied_in_an_opaque_origin_start_raises_storage_unavailable(
+        fault_browser, server):
+    """Given a page in a sandboxed iframe (an opaque origin, where every engine refuses
+    IndexedDB: indexedDB.open throws SecurityError at once), when it calls ``start()``,
+    then StorageUnavailable is raised with name SecurityError and the browser's text,
+    within a second, and the queue is not started.
+
+    Fails on the old code: the thrown SecurityError reached Python with its message only,
+    so the error's name was None (seen before the idb.py fix).
+    Other engines: Firefox and WebKit refuse IndexedDB in opaque origins too (the page
+    would run there unchanged); not run here.
+    """
+    driver = fault_browser.driver
+    tabs = tabs_on(driver, server, fault_browser.base_handle)
+    driver.switch_to.new_window("tab")
+    driver.get(server + "/tests/pages/opaque.html")
+    raw = fs.wait(lambda: driver.execute_script("return window.bjOutcome"), timeout=30,
+                  message="the sandboxed frame never reported")
+    out = json.loads(raw)
+    driver.close()
+    tabs.park()
+    assert out["type"] == "StorageUnavailable", out
+    assert out["name"] == "SecurityError", out
+    assert "denied" in out["message"] and out["started"] is False
+    assert out["ms"] < 1000, out
+    finish_tabs(tabs)
