@@ -1,7 +1,7 @@
 """Fixtures shared by the fault tests: a dedicated Chromium per module (a test may crash
 its tabs), and a ``tabs`` factory on it that checks console errors as conftest's does.
 
-Imported by the test modules with ``from fault_fixtures import *``-free explicit names.
+The test modules import these names explicitly.
 """
 
 import pytest
