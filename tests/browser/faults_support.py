@@ -235,3 +235,28 @@ def wait(predicate, timeout=10, message=None, interval=0.05):
 
 def now():
     return time.time()
+
+
+def open_window(tabs, path, **params):
+    """Like ``tabs.open`` but in a window of its own, so it can be hidden alone."""
+    url = harness.page_url(tabs.base_url, path, params)
+    tabs.driver.switch_to.new_window("window")
+    tab = harness.Tab(tabs, tabs.driver.current_window_handle, url)
+    tabs.opened.append(tab)
+    tabs.driver.get(url)
+    return tab.wait_ready()
+
+
+def set_hidden(tab, hidden):
+    """Minimise (hidden: document.visibilityState "hidden", as a tab in the background)
+    or restore ``tab``'s window. Headless Chromium hides a minimised window's pages."""
+    tab.switch()
+    if hidden:
+        tab.driver.minimize_window()
+    else:
+        wid = tab.driver.execute_cdp_cmd("Browser.getWindowForTarget", {})["windowId"]
+        tab.driver.execute_cdp_cmd("Browser.setWindowBounds",
+                                   {"windowId": wid, "bounds": {"windowState": "normal"}})
+    want = "hidden" if hidden else "visible"
+    wait(lambda: tab.js("return document.visibilityState") == want, timeout=5,
+         message=f"the page never became {want}")
