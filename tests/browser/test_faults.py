@@ -106,7 +106,7 @@ def test_browser_killed_mid_job_reruns_on_the_same_profile(server, queue_name, t
     pending job beside it, when the whole browser process tree is SIGKILLed (pids found
     below the chromedriver this test started) and a new browser opens the page on the same
     profile, then the job runs again with attempt 2 and completes, and the other two jobs
-    are exactly as they were.
+    are exactly as they were, as is a job enqueued just before the kill.
 
     Fails on a queue whose new leader does not recover ``processing`` jobs (checked by
     disabling the recovery in become_leader: the job stays processing, the wait times out).
@@ -128,6 +128,8 @@ def test_browser_killed_mid_job_reruns_on_the_same_profile(server, queue_name, t
         fs.wait(lambda: runs(log, victim["id"]), timeout=15, message="never started")
         assert tab.call("get", victim["id"])["status"] == "processing"
         assert not tabs.collect_errors()
+        # Enqueued just before the kill: durable once the call returned.
+        last = tab.call("enqueue", "work", {"tag": "last"}, delay=3600)
 
         killed = browser.kill()
         assert killed and not any(fs._alive(pid) for pid in killed)
@@ -142,6 +144,7 @@ def test_browser_killed_mid_job_reruns_on_the_same_profile(server, queue_name, t
         assert [r["attempt"] for r in runs(log, victim["id"])] == [1, 2]
         assert tab.call("get", before["id"]) == before
         assert tab.call("get", later["id"]) == later
+        assert tab.call("get", last["id"]) == last
         assert len(runs(log, before["id"])) == 1 and not runs(log, later["id"])
         assert tab.call("counts")["processing"] == 0
         finish_tabs(tabs)
