@@ -55,7 +55,8 @@ def test_persist_is_asked_at_start_and_storage_reports_it(fresh, server, queue_n
     view = browser_view(plain)
     assert report["persisted"] is False and view["persisted"] is False
     assert 0 < report["usage"] < report["quota"]
-    assert report["quota"] == view["quota"]
+    # Chromium derives the quota from the free disk space, which moves between reads.
+    assert abs(report["quota"] - view["quota"]) < report["quota"] / 100
     assert abs(report["usage"] - view["usage"]) < 64 * 1024
 
     fresh.driver.get_log("browser")

@@ -23,16 +23,18 @@ def test_short_soak_loses_nothing(server, queue_name, tmp_path):
         soak.start()
         for _ in range(6):
             soak.run_round(50)
-        summary = soak.finish(drain_timeout=40)
-        print(soak_support.summary_line(summary))
-        assert summary["kills"] == 6
-        assert summary["acknowledged"] >= 280, summary
-        assert summary["lost"] == 0, summary
-        assert summary["max_reruns_per_kill"] <= 1, summary
-        assert summary["unexplained_reruns"] == 0, summary
-        assert summary["leaders_at_end"] == 1, summary
-        assert summary["leader_changes"] >= 7, summary  # the first leader + one per kill
-        assert not summary["console_errors"], summary
+        facts = soak.finish(drain_timeout=40)
+        why = (soak_support.summary_line(facts) + f"; lost ids: {facts['lost_ids']}; "
+               f"console: {facts['console_errors']}")
+        print(why)
+        assert facts["kills"] == 6
+        assert facts["acknowledged"] >= 280, why
+        assert facts["lost"] == 0, why
+        assert facts["max_reruns_per_kill"] <= 1, why
+        assert facts["unexplained_reruns"] == 0, why
+        assert facts["leaders_at_end"] == 1, why
+        assert facts["leader_changes"] >= 7, why  # the first leader + one per kill
+        assert not facts["console_errors"], why
     finally:
         soak.close()
         browser.quit()
