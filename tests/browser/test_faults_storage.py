@@ -57,7 +57,8 @@ def test_persist_is_asked_at_start_and_storage_reports_it(fresh, server, queue_n
     assert 0 < report["usage"] < report["quota"]
     # Chromium derives the quota from the free disk space, which moves between reads.
     assert abs(report["quota"] - view["quota"]) < report["quota"] / 100
-    assert abs(report["usage"] - view["usage"]) < 64 * 1024
+    # The leader's heartbeats write between the two reads.
+    assert abs(report["usage"] - view["usage"]) < 1024 * 1024
 
     fresh.driver.get_log("browser")
     asking = tabs.open(PAGE, queue=queue_name, spy=1, opts={"persist": True})
