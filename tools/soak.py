@@ -84,7 +84,7 @@ def main(argv=None):
     print(soak_support.summary_line(summary), flush=True)
     if summary["lost_ids"]:
         print("lost: " + ", ".join(summary["lost_ids"]))
-    for line in summary["console_errors"]:
+    for line in summary["samples"] + summary["console_errors"]:
         print(line)
     return 0 if summary["ok"] else 1
 

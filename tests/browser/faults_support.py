@@ -188,40 +188,46 @@ def probe_until_accepted(tab, nbytes, timeout=45):
 
 
 class RunLog:
-    """Client of tools/serve.py's run log ``name`` (append-only, 127.0.0.1 only)."""
+    """Client of tools/serve.py's run log ``name`` (append-only, 127.0.0.1 only). Reads
+    are incremental: only entries not seen yet travel and get parsed."""
 
     def __init__(self, base_url, name):
         self.url = f"{base_url}/__runlog/{name}"
         self.name = name
-        self._seen = []  # entries read so far (the log only grows)
+        self._seen = 0     # entries read so far (the log only grows)
+        self._parsed = []  # the JSON-object lines among them, with "server_at"
+        self._kinds = {}   # kind -> how many
 
     def append(self, line):
         req = urllib.request.Request(self.url, data=line.encode(), method="POST")
         with urllib.request.urlopen(req, timeout=10) as resp:
             return json.loads(resp.read())
 
-    def entries(self):
-        """Every entry so far (only the new ones travel: the log is append-only)."""
-        with urllib.request.urlopen(f"{self.url}?since={len(self._seen)}",
-                                    timeout=30) as resp:
-            self._seen.extend(json.loads(resp.read()))
-        return list(self._seen)
-
-    def records(self, kind=None):
-        """Entries whose line is a JSON object (what the pages write), each with the
-        server's time as ``server_at``; ``kind`` keeps those of one kind."""
-        entries = self.entries()
-        parsed = self.__dict__.setdefault("_parsed", [])
-        for entry in entries[self.__dict__.get("_nparsed", 0):]:
+    def _update(self):
+        with urllib.request.urlopen(f"{self.url}?since={self._seen}", timeout=30) as resp:
+            fresh = json.loads(resp.read())
+        self._seen += len(fresh)
+        for entry in fresh:
             try:
                 rec = json.loads(entry["line"])
             except ValueError:
                 continue
             if isinstance(rec, dict):
                 rec["server_at"] = entry["at"]
-                parsed.append(rec)
-        self._nparsed = len(entries)
-        return [r for r in parsed if kind is None or r.get("kind") == kind]
+                self._parsed.append(rec)
+                self._kinds[rec.get("kind")] = self._kinds.get(rec.get("kind"), 0) + 1
+
+    def records(self, kind=None):
+        """Entries whose line is a JSON object (what the pages write), each with the
+        server's time as ``server_at``; ``kind`` keeps those of one kind."""
+        self._update()
+        return [r for r in self._parsed if kind is None or r.get("kind") == kind]
+
+    def count(self, kind):
+        """How many records of ``kind`` so far, without building a list (the soak polls
+        this, and the same process serves the pages)."""
+        self._update()
+        return self._kinds.get(kind, 0)
 
 
 def open_tabs(driver, server, base_handle):

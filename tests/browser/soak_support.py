@@ -72,7 +72,7 @@ class Soak:
                        message="no single leader among the open tabs")
 
     def acked(self):
-        return len(self.log.records("enq"))
+        return self.log.count("enq")
 
     def run_round(self, jobs):
         """Enqueue ``jobs`` jobs from all open tabs, and kill the leader once about
@@ -143,6 +143,13 @@ class Soak:
                 if status != "completed":
                     what = f"{status}/{code}"
                     unfinished[what] = unfinished.get(what, 0) + 1
+        samples = []  # why some jobs did not complete, from their stored error
+        for status in by_status:
+            for job_id, code in by_status[status][:2]:
+                if status != "completed":
+                    rec = tab.call("get", job_id)
+                    samples.append(f"{status} after {rec['attempts']} attempts: "
+                                   f"{rec['error']}")
         acked = {r["id"] for r in self.log.records("enq")}
         lost = sorted(i for i in acked if statuses.get(i) != "completed")
 
@@ -171,7 +178,7 @@ class Soak:
             "reruns": sum(per_kill), "max_reruns_per_kill": max(per_kill or [0]),
             "unexplained_reruns": unexplained, "leader_changes": changes,
             "leaders_at_end": len(leaders), "console_errors": errors[:5],
-            "not_completed": unfinished,
+            "not_completed": unfinished, "samples": samples,
         }
         summary["ok"] = (not lost and not unfinished and summary["max_reruns_per_kill"] <= 1
                          and not unexplained and len(leaders) == 1 and not errors)

@@ -174,6 +174,10 @@ def test_storage_full_enqueue_raises_handler_result_fails_and_space_returns(
     """
     driver = fault_browser.driver
     log = fs.RunLog(server, queue_name)
+    # Under the tight quota a dispatch pass may fail with StorageFull and is retried
+    # (dispatcher.py reports each failure at error level); the assertions below show
+    # the queue goes on. Seen in some runs only, after the dispatcher's retry landed.
+    tabs.allow_errors("StorageFull: transaction aborted: QuotaExceededError")
     tab = tabs.open(PAGE, queue=queue_name, opts={"retries": 1, "backoff": 0})
     fs.wait(lambda: tab.call("page.state")["is_leader"], timeout=15)
     warm = tab.call("enqueue", "work", {"tag": "warm"})

@@ -33,7 +33,7 @@ async def log(kind, **fields):
     fields["tab"] = jobs.tab_id
     fields["page_at"] = window.Date.now() / 1000
     init = javascript.JSON.parse(javascript.JSON.stringify(
-        {"method": "POST", "body": javascript.JSON.stringify(fields), "keepalive": True}))
+        {"method": "POST", "body": javascript.JSON.stringify(fields)}))
     resp = await window.fetch("/__runlog/" + LOG, init)
     if not resp.ok:
         raise RuntimeError(f"run log answered {resp.status}")
