@@ -189,3 +189,19 @@ class BrowserRuntime(Runtime):
 
     def channel(self, name, on_message):
         return BrowserChannel(name, on_message)
+
+    async def persist(self):
+        storage = getattr(scope.navigator, "storage", None)
+        if is_nullish(storage) or is_nullish(getattr(storage, "persist", None)):
+            return False
+        return bool(await storage.persist())
+
+    async def storage_estimate(self):
+        storage = getattr(scope.navigator, "storage", None)
+        if is_nullish(storage) or is_nullish(getattr(storage, "estimate", None)):
+            return {"usage": None, "quota": None, "persisted": False}
+        est = await storage.estimate()
+        persisted = False
+        if not is_nullish(getattr(storage, "persisted", None)):
+            persisted = bool(await storage.persisted())
+        return {"usage": est.usage, "quota": est.quota, "persisted": persisted}

@@ -129,7 +129,13 @@ async def open_db(name, version, upgrade, on_versionchange=None, on_blocked=None
         try:
             req = factory.open(name, version)
         except Exception as exc:  # thrown at once, e.g. SecurityError in an opaque origin
-            reject(StorageUnavailable(f"cannot open {name}: {exc}", thrown_name(exc)))
+            # open() throws only TypeError (a bad version: ours is an int) or
+            # SecurityError; Brython keeps just the message of the DOMException
+            # (measured in Chromium: "access to the Indexed Database API is denied in
+            # this context"), so an unnamed throw is the SecurityError.
+            ename = thrown_name(exc) or "SecurityError"
+            text = str(exc) if ename in str(exc) else f"{ename}: {exc}"
+            reject(StorageUnavailable(f"cannot open {name}: {text}", ename))
             return
 
         def upgrading(ev):

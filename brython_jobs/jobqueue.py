@@ -34,7 +34,7 @@ class JobQueue(QueueControl):
 
     def __init__(self, name, retries=3, backoff=2.0, backoff_max=300.0,
                  keep_completed=86400.0, leader_silence=10.0, concurrency=4, store=None,
-                 keep_failed=None, runtime=None):
+                 keep_failed=None, runtime=None, persist=False):
         check_name(name, "name")
         self.name = name
         self.config = Config(retries, backoff, backoff_max, keep_completed, leader_silence,
@@ -51,6 +51,7 @@ class JobQueue(QueueControl):
                 on_blocked=lambda: runtime.warn(f"opening queue {name} waits for another "
                                                 "tab to close an older version"))
         self.store = store
+        self.persist = persist            # ask for persistent storage at start()
         self.engine = Engine(store, runtime.now, runtime.random, runtime.new_id, self.config)
         self._handlers = {}
         self._events = Events(runtime)
@@ -112,6 +113,8 @@ class JobQueue(QueueControl):
         if self.started:
             return
         await self.store.open()
+        if self.persist:
+            await self._ask_persist()
         self._bus = Bus(self.runtime, "brython_jobs." + self.name, self.tab_id,
                         self._on_message)
         self.started = True
@@ -310,3 +313,20 @@ class JobQueue(QueueControl):
         else:
             self._changed()
         return rec
+
+    # -- storage (added) ------------------------------------------------------------
+    async def _ask_persist(self):
+        # A refusal is the browser's answer, not an error: the queue works either way
+        # (storage() tells); only an unexpected failure of the call is reported.
+        try:
+            if not await self.runtime.persist():
+                self.runtime.warn(f"queue {self.name}: the browser did not make this "
+                                  "origin's storage persistent; it may be evicted")
+        except Exception as exc:
+            self.runtime.report("navigator.storage.persist()", exc)
+
+    async def storage(self):
+        """This origin's storage: ``{"usage": bytes, "quota": bytes, "persisted":
+        bool}`` (``persisted``: the browser will not evict it under storage pressure;
+        ask for it with ``JobQueue(..., persist=True)``)."""
+        return await self.runtime.storage_estimate()

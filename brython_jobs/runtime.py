@@ -86,6 +86,17 @@ class Runtime:
         gets every message another context posts on it (never this one's own)."""
         raise NotImplementedError
 
+    async def persist(self):
+        """Ask that this origin's storage be kept under storage pressure
+        (``navigator.storage.persist()``); True if it is persistent now. A context with
+        no such API (the default here) answers False."""
+        return False
+
+    async def storage_estimate(self):
+        """``{"usage", "quota", "persisted"}`` of this origin's storage (bytes; None
+        where the context cannot tell)."""
+        return {"usage": None, "quota": None, "persisted": False}
+
 
 class Locks:
     """Exclusive named locks shared by every context of the origin (Web Locks)."""

@@ -8,6 +8,13 @@ cache the ``.py`` files that Brython fetches (so an edited module is not picked 
 reload), guesses MIME types from the machine's ``/etc/mime.types`` (``.py`` varies by
 system) and logs a line per request, which buries test output.
 
+Run log (for the fault tests and tools/soak.py): ``POST /__runlog/<name>`` appends the
+request body (one line of text) to the in-memory log ``<name>`` with the server's time;
+``GET /__runlog/<name>[?since=N]`` returns ``[{"at": epoch_seconds, "line": text}, ...]``
+(from the N-th entry on). It is
+append-only and answers 127.0.0.1 only: a place outside the browser where pages count
+job runs, so the count survives a renderer crash and a killed browser.
+
 CLI: ``python tools/serve.py [--port 8000] [--root DIR] [--verbose]``; ``--port 0`` picks a
 free port. From Python: ``start_server(root, port=0) -> (server, thread, port)``; stop it
 with ``server.shutdown(); server.server_close()``.
@@ -15,9 +22,11 @@ with ``server.shutdown(); server.server_close()``.
 
 import argparse
 import http.server
+import json
 import os
 import sys
 import threading
+import time
 
 HOST = "127.0.0.1"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -42,10 +51,69 @@ TEXT_TYPES = {"text/x-python", "text/javascript", "text/html", "application/json
               "text/css", "text/plain", "image/svg+xml"}
 
 
-class Handler(http.server.SimpleHTTPRequestHandler):
+RUNLOG_PREFIX = "/__runlog/"
+RUNLOG = {}  # name -> [{"at", "line"}]; shared by every server of this process
+RUNLOG_LOCK = threading.Lock()
+RUNLOG_MAX_BODY = 65536
+
+
+class RunLogMixin:
+    """The append-only run log (see the module docstring)."""
+
+    def _runlog_name(self):
+        name = self.path.split("?", 1)[0][len(RUNLOG_PREFIX):]
+        if self.client_address[0] != HOST or not name or "/" in name:
+            self.send_error(403 if self.client_address[0] != HOST else 404)
+            return None
+        return name
+
+    def _runlog_reply(self, body):
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        if not self.path.startswith(RUNLOG_PREFIX):
+            self.send_error(405)
+            return
+        name = self._runlog_name()
+        if name is None:
+            return
+        size = int(self.headers.get("Content-Length") or 0)
+        if size > RUNLOG_MAX_BODY:
+            self.send_error(413)
+            return
+        line = self.rfile.read(size).decode("utf-8", "replace")
+        with RUNLOG_LOCK:
+            entries = RUNLOG.setdefault(name, [])
+            entries.append({"at": time.time(), "line": line})
+            count = len(entries)
+        self._runlog_reply({"n": count})
+
+    def runlog_get(self):
+        name = self._runlog_name()
+        if name is not None:
+            query = self.path.partition("?")[2]
+            since = int(query[6:]) if query.startswith("since=") and query[6:].isdigit() \
+                else 0
+            with RUNLOG_LOCK:
+                entries = RUNLOG.get(name, [])[since:]
+            self._runlog_reply(entries)
+
+
+class Handler(RunLogMixin, http.server.SimpleHTTPRequestHandler):
     # Extend the stdlib table with ours so unknown extensions still get a sane guess.
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
     verbose = False
+
+    def do_GET(self):
+        if self.path.startswith(RUNLOG_PREFIX):
+            self.runlog_get()
+        else:
+            super().do_GET()
 
     def guess_type(self, path):
         kind = super().guess_type(path)
