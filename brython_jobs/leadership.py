@@ -68,6 +68,7 @@ class Leadership:
         self._ping = ping or (lambda epoch: None)
         self._say_visibility = say_visibility or (lambda epoch, hidden: None)
         self._hidden_news = {}  # epoch -> hidden, as the leader said over the channel
+        self._asked = {}        # epoch -> when this follower last asked it to hand over
         self._pong = pong or (lambda epoch: None)
         self._handover = False  # a visible follower asked this hidden leader to yield
         self.leader_hidden = False  # the last heartbeat a follower read said "hidden"
@@ -342,6 +343,10 @@ class Leadership:
         epoch = info.get("epoch")
         hidden = bool(info.get("hidden")) or self._hidden_news.get(epoch, False)
         self.leader_hidden = hidden and not resigned
+        if self.leader_hidden and mono - self._asked.get(epoch, -1e9) > self.silence:
+            # A visible tab should lead: ask the hidden leader (again every silence).
+            self._asked = {epoch: mono}
+            self._ask_handover(epoch)
         token = (epoch, info.get("beat"))
         obs = self._obs
         if obs is None or obs["token"] != token or mono - obs["last"] > self.silence:
@@ -349,9 +354,6 @@ class Leadership:
             self._obs = {"token": token, "since": mono, "last": mono}
             return
         obs["last"] = mono
-        if self.leader_hidden and not obs.get("asked"):
-            obs["asked"] = True  # once per heartbeat seen: a visible tab should lead
-            self._ask_handover(epoch)
         silent = mono - obs["since"]
         limit = self.silence
         if self.leader_hidden and silent < HIDDEN_SILENCE:

@@ -21,8 +21,10 @@ def fault_browser(tmp_path_factory):
 
 
 def tabs_on(driver, server, base_handle):
-    """A ``harness.Tabs`` on ``driver``; the caller closes it with ``finish_tabs``."""
-    factory = harness.Tabs(driver, server, base_handle)
+    """A ``harness.Tabs`` on ``driver`` (a Chromium of this module's); the caller closes
+    it with ``finish_tabs``."""
+    factory = harness.Tabs(harness.browsers.Session("chromium", driver), server,
+                           base_handle)
     factory.park()
     factory.drain_log()
     return factory

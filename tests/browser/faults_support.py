@@ -232,7 +232,7 @@ class RunLog:
 
 def open_tabs(driver, server, base_handle):
     """A ``harness.Tabs`` factory on a dedicated browser."""
-    return harness.Tabs(driver, server, base_handle)
+    return harness.Tabs(harness.browsers.Session("chromium", driver), server, base_handle)
 
 
 def wait(predicate, timeout=10, message=None, interval=0.05):

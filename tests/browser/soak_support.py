@@ -35,7 +35,8 @@ class Soak:
         self.every_ms = every_ms
         self.job_seconds = job_seconds
         self.log = fs.RunLog(server, queue)
-        self.tabs = harness.Tabs(browser.driver, server, browser.base_handle)
+        self.tabs = harness.Tabs(harness.browsers.Session("chromium", browser.driver), server,
+                                 browser.base_handle)
         self.open = []
         self.kills = []      # (server time, "close" | "crash")
         self.rounds = 0
