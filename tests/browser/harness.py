@@ -374,27 +374,6 @@ class Tabs:
         self.park()
 
 
-# -- known engine bugs of the package (strict xfail: a fix makes the test XPASS, which
-# fails the run until the marker goes) -------------------------------------------------
-
-WEBKIT_RELOAD_LOCK = (
-    "webkit: on reload WebKit rejects the unloading page's Web Lock only once the new page "
-    "exists; the old page requests the lock again from the rejection handler and WebKit "
-    "grants it to the dead page, whose become_leader fails on its closing store "
-    "('leading: RuntimeError: No active exception to reraise'); no tab leads until the "
-    "reloaded page steals the lock after leader_silence. Fix in the leadership adapter "
-    "(never request the lock after pagehide; release a lock granted while the store is "
-    "closing)")
-
-
-def xfail_webkit_reload(request, tabs, strict=True):
-    """Mark a test that reloads a leading page as a known WebKit failure (see
-    ``WEBKIT_RELOAD_LOCK``). ``strict=False`` for a test where the bug shows only
-    sometimes (it depends on what the page is doing when it unloads)."""
-    if tabs.engine == "webkit":
-        request.applymarker(pytest.mark.xfail(strict=strict, reason=WEBKIT_RELOAD_LOCK))
-
-
 # -- helpers for tests of one queue -------------------------------------------------------
 
 def open_leader(tabs, queue_name, **params):

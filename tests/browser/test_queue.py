@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from harness import PageError, wait_for, xfail_webkit_reload
+from harness import PageError, wait_for
 
 FAST = {"backoff": 0.05, "backoff_max": 0.2}
 
@@ -75,7 +75,6 @@ def test_an_always_failing_job_fails_after_all_attempts_and_can_be_redriven(tabs
 def test_a_reload_while_jobs_wait_loses_nothing(tabs, queue_name, request):
     """Given 5 jobs due in 1.5 s, When the only tab reloads before they are due,
     Then after the reload all 5 run and complete."""
-    xfail_webkit_reload(request, tabs)
     tab = tabs.open(queue=queue_name)
     ids = [tab.call("enqueue", "count", {"tag": f"r{n}"}, delay=1.5)["id"] for n in range(5)]
 

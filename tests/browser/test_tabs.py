@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from harness import wait_for, xfail_webkit_reload
+from harness import wait_for
 
 
 def leaders(tabs_list):
@@ -205,7 +205,6 @@ def test_a_reloaded_leader_leads_again_and_runs_jobs_within_seconds(tabs, queue_
     Then the reloaded page leads again and runs a new job within 5 s of the reload, and
     neither the old nor the new page prints a traceback (the after-test check, which
     also sees what the old page logs after its pagehide)."""
-    xfail_webkit_reload(request, tabs)
     tab = tabs.open(queue=queue_name)
     wait_for(lambda: tab.call("page.state")["is_leader"], timeout=15)
     first = tab.call("enqueue", "echo", "before")

@@ -11,8 +11,7 @@ import time
 
 import pytest
 
-from harness import (jobs_named, open_leader, page_now, PageError, wait_for,
-                     xfail_webkit_reload)
+from harness import jobs_named, open_leader, page_now, PageError, wait_for
 
 
 def burst_done(tab, count):
@@ -129,7 +128,6 @@ def test_debounced_burst_survives_a_reload(tabs, queue_name, request):
     When the tab reloads in the middle of the burst and calls the trigger once more
     Then that call joins the same pending job, which runs once, with the latest payload,
     when max_wait after the first call is up."""
-    xfail_webkit_reload(request, tabs, strict=False)  # seen once in three WebKit runs
     # max_wait pins the run to 5 s after the first call, whatever the reload takes;
     # 5 s leave room for a slow reload on a loaded machine.
     options = {"wait": 5.0, "max_wait": 5.0}
