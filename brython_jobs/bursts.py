@@ -24,8 +24,10 @@ class Bursts:
     async def debounce(self, spec, first_call, last_call, wait, max_wait, ended=None):
         """One coalesced batch of debounced calls made between ``first_call`` and
         ``last_call`` with ``spec["payload"]`` the latest. Joins the burst whose job is
-        still pending and can still run (same key), else starts a new burst. The newest
-        write carries the payload. Returns ``(record, created)``; a pending job found
+        still pending and can still run (same key), else starts a new burst. The latest
+        call carries the payload (tabs' batches may be written out of call order);
+        after the wall clock stepped back, the stored calls lie in the future and the
+        newest write wins. Returns ``(record, created)``; a pending job found
         past its expiry is expired and appended to ``ended``."""
         now = self.clock()
         key = spec["key"]
@@ -39,7 +41,8 @@ class Bursts:
                 spec2["run_at"] = timing.debounce_due(first_call, last_call, wait, max_wait)
                 return self._insert(tx, spec2, now, trigger=trig), True
             new = dict(cur)
-            new["payload"] = spec["payload"]  # the newest write wins, whatever its stamps
+            if _is_latest(cur.get("trigger"), last_call, now):
+                new["payload"] = spec["payload"]
             trig = _joined(cur.get("trigger"), cur, first_call, last_call, now)
             new["trigger"] = trig
             due = timing.debounce_due(trig["first"], trig["last"], wait, max_wait)
@@ -130,6 +133,16 @@ def _throttle_stale(value, now):
     if not is_number(interval):
         interval = 0  # an older entry: its interval is unknown
     return start + interval < now
+
+
+def _is_latest(trig, last_call, now):
+    """True when a batch whose latest call was at ``last_call`` carries the burst's
+    payload: it is no older than the burst's latest call, or that call lies in this
+    clock's future (the wall clock stepped back since)."""
+    last = trig.get("last") if type(trig) is dict else None
+    if not is_number(last):
+        return True
+    return last_call >= last or last > now + CLOCK_STEP
 
 
 def _joined(trig, cur, first_call, last_call, now):

@@ -53,17 +53,18 @@ async def test_finding_17_after_a_backward_clock_step_the_newest_write_wins(engi
     assert rec["trigger"]["first"] <= rec["trigger"]["last"] == back
 
 
-async def test_finding_17_a_late_written_batch_still_carries_its_payload(make_engine, clock):
+async def test_finding_17_the_latest_call_wins_even_when_written_late(make_engine, clock):
     """Given tab A wrote a batch whose last call was at T0+1 (payload A),
     When tab B's batch, whose last call was at T0+0.5 (payload B), is written after it
-    (no clock step), Then B's payload wins (the newest write) and the job stays due
-    `wait` after the latest call."""
+    (no clock step; batches of different tabs are written out of call order), Then A's
+    payload stays (the latest call wins, as calls from every tab join one burst) and
+    the job stays due `wait` after the latest call."""
     tab_a, tab_b = make_engine(), make_engine()
     clock.set(T0 + 1.05)
     await tab_a.debounce(spec("A"), T0 + 1, T0 + 1, 2.0, None)
     clock.set(T0 + 1.1)
     rec, created = await tab_b.debounce(spec("B"), T0 + 0.5, T0 + 0.5, 2.0, None)
-    assert not created and rec["payload"] == "B"
+    assert not created and rec["payload"] == "A"
     assert rec["run_at"] == T0 + 3
 
 
