@@ -120,13 +120,7 @@ def tabs(browser, server, base_window):
     yield factory
     # Errors of the test body were checked by pytest_runtest_call below; what remains
     # here comes from closing the tabs (pagehide handlers and the like).
-    leftover = factory.collect_errors()
-    factory.close_all()
-    leftover += [harness.format_entry(e) for e in factory.drain_log()
-                 if harness.is_fatal(e) and factory.reportable(e["message"])]
-    if leftover:
-        pytest.fail("errors in the page console while closing the tabs:\n"
-                    + "\n".join(leftover), pytrace=False)
+    harness.close_and_check(factory)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -32,13 +32,7 @@ def tabs_on(driver, server, base_handle):
 
 def finish_tabs(factory):
     """Close every tab and fail on console errors left by closing them."""
-    leftover = factory.collect_errors()
-    factory.close_all()
-    leftover += [harness.format_entry(e) for e in factory.drain_log()
-                 if harness.is_fatal(e) and factory.reportable(e["message"])]
-    if leftover:
-        pytest.fail("errors in the page console while closing the tabs:\n"
-                    + "\n".join(leftover), pytrace=False)
+    harness.close_and_check(factory)
 
 
 def leader_of(tabs_list, timeout=10):

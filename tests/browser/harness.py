@@ -374,6 +374,18 @@ class Tabs:
         self.park()
 
 
+def close_and_check(factory):
+    """Close every tab of ``factory`` and fail the test on console errors that closing
+    them left (pagehide handlers and the like)."""
+    leftover = factory.collect_errors()
+    factory.close_all()
+    leftover += [format_entry(e) for e in factory.drain_log()
+                 if is_fatal(e) and factory.reportable(e["message"])]
+    if leftover:
+        pytest.fail("errors in the page console while closing the tabs:\n"
+                    + "\n".join(leftover), pytrace=False)
+
+
 # -- helpers for tests of one queue -------------------------------------------------------
 
 def open_leader(tabs, queue_name, **params):

@@ -265,7 +265,7 @@ def test_the_standalone_page_watches_without_leading(tabs, queue_name):
 def test_the_paging_contract_holds_for_indexeddb(tabs):
     """Given the paging contract (also run against MemoryStore under CPython), When it
     runs in the page against the IndexedDB store, Then every check passes."""
-    tab = tabs.open("/tests/pages/paging_contract.html")
+    tab = tabs.open("/tests/pages/contract.html", suite="paging")
     raw = wait_for(lambda: tab.js("return window.bjContract || null"), timeout=60)
     summary = json.loads(raw)
     assert "error" not in summary, summary.get("error")
