@@ -330,8 +330,13 @@ async def run_one(name):
 
 async def worker_round_trips(n, gap_ms):
     """First worker job (starts the worker), then ``n`` worker jobs and ``n`` main-thread
-    jobs of the same no-op handler, alternating; enqueue-to-completed times in ms."""
+    jobs of the same no-op handler, alternating; enqueue-to-completed times in ms. A 16 ms
+    heartbeat (common.js) runs through the first job and 50 ms after it: its longest gap
+    is the main thread's longest stall meanwhile."""
+    window.benchHeartbeat.start()
     first = await run_one("wnoop")
+    await sleep_ms(50)
+    beat = window.benchHeartbeat.stop()
     pool = jobs._workers
     start_s = list(pool.start_seconds) if pool is not None else []
     worker = []
@@ -341,7 +346,8 @@ async def worker_round_trips(n, gap_ms):
         await sleep_ms(gap_ms)
         main.append(await run_one("noop"))
         await sleep_ms(gap_ms)
-    return {"first_job_ms": first, "start_ms": [s * 1000 for s in start_s],
+    return {"first_job_ms": first, "first_job_gap_ms": beat.maxGap,
+            "first_job_beats": beat.ticks, "start_ms": [s * 1000 for s in start_s],
             "worker": worker, "main": main}
 
 
