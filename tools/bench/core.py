@@ -21,28 +21,22 @@ import serve  # noqa: E402  (tools/serve.py)
 __all__ = ["ROOT", "browsers", "build", "serve", "FULL", "QUICK", "BenchError", "Run", "log",
            "median", "p95", "summary", "ratio", "run_id", "figure"]
 
-FULL = {
-    "throughput_n": 1000, "throughput_rounds": 3, "profile_n": 300,
-    "latency_n": 50, "latency_gap_ms": 50,
-    "failover_trials": 10,
-    "pick_sizes": (100, 1000, 10000), "pick_reps": 30, "idle_seconds": 10.0,
-    "trigger_rounds": 10, "trigger_per_round": 100, "trigger_calls": 100,
-    "trigger_every_ms": 10,
-    "worker_n": 30, "worker_starts": 3,
-    "page_cold": 3, "page_warm": 5, "page_fresh_browser": True,
-    "evidence_modes": ("baseline", "one", "many"), "settle_s": 1.0,
+# Sizes of a run: (full, --quick). The quick sizes only prove the suite runs end to end.
+SIZES = {
+    "throughput_n": (1000, 20), "throughput_rounds": (3, 1), "profile_n": (300, 10),
+    "latency_n": (50, 5), "latency_gap_ms": (50, 20),
+    "failover_trials": (10, 1),
+    "pick_sizes": ((100, 1000, 10000), (20, 50, 100)), "pick_reps": (30, 3),
+    "idle_seconds": (10.0, 0.5),
+    "trigger_rounds": (10, 2), "trigger_per_round": (100, 50), "trigger_calls": (100, 100),
+    "trigger_every_ms": (10, 10),
+    "worker_n": (30, 3), "worker_starts": (3, 1),
+    # the full run starts a fresh browser for every cold page load; quick shares one
+    "page_cold": (3, 1), "page_warm": (5, 1), "page_fresh_browser": (True, False),
+    "evidence_modes": (("baseline", "one", "many"), ("one",)), "settle_s": (1.0, 0.2),
 }
-QUICK = {
-    "throughput_n": 20, "throughput_rounds": 1, "profile_n": 10,
-    "latency_n": 5, "latency_gap_ms": 20,
-    "failover_trials": 1,
-    "pick_sizes": (20, 50, 100), "pick_reps": 3, "idle_seconds": 0.5,
-    "trigger_rounds": 2, "trigger_per_round": 50, "trigger_calls": 100,
-    "trigger_every_ms": 10,
-    "worker_n": 3, "worker_starts": 1,
-    "page_cold": 1, "page_warm": 1, "page_fresh_browser": False,
-    "evidence_modes": ("one",), "settle_s": 0.2,
-}
+FULL = {key: full for key, (full, quick) in SIZES.items()}
+QUICK = {key: quick for key, (full, quick) in SIZES.items()}
 
 
 class BenchError(Exception):
