@@ -165,7 +165,7 @@ def render_goals(figures, quick):
             met += 1
         elif goal.get("ok") is False:
             missed.append(fid)
-            off = f"{goal['off']:.2f}x off" if goal.get("off") else ""
+            off = f"{goal['off']:.2f}x" if goal.get("off") else ""
         rows.append((row[0], row[2], row[3], row[4], row[5], off))
     header = ("Goal figure (issue 12)", "brython_jobs", "baseline", "ratio", "goal", "short by")
     lines = ["", f"Goals of issue 12: {met} met, {len(missed)} missed"
