@@ -352,6 +352,17 @@ async def worker_round_trips(n, gap_ms):
 
 
 # -- evidence -----------------------------------------------------------------------------
+def import_cost(name):
+    """ms to import module ``name`` now, on the main thread (Brython compiles it here);
+    None when the page already imported it (then it paid earlier, e.g. at start)."""
+    import sys
+    if name in sys.modules:
+        return None
+    t0 = perf.now()
+    __import__(name)
+    return perf.now() - t0
+
+
 def get_timers():
     out = {}
     for label in TIMERS:
@@ -369,7 +380,8 @@ FNS = {"throughput": throughput, "latency": latency, "state": tab_state,
        "pick_drop": pick_drop, "put_cost": put_cost,
        "tx_cost": tx_cost, "trigger_cost": trigger_cost,
        "trigger_writes": trigger_writes,
-       "worker_round_trips": worker_round_trips, "timers": get_timers, "reset_timers": reset_timers}
+       "worker_round_trips": worker_round_trips, "timers": get_timers, "reset_timers": reset_timers,
+       "import_cost": import_cost}
 
 
 def py_call(name, args_json, done):

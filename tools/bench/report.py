@@ -217,8 +217,8 @@ def render_evidence(evidence):
     lines = []
     prof = evidence.get("throughput_profile")
     if prof:
-        lines += ["", "Where the time goes: throughput, one profiled and one counted run per "
-                  "mode (ms or counts per job)"]
+        lines.append("throughput, one profiled and one counted run per mode (ms or counts"
+                     " per job):")
         for mode in ("baseline", "one", "many"):
             p = prof.get(mode)
             if p:
@@ -264,7 +264,14 @@ def render_evidence(evidence):
         lines.append(f"  worker: first job {_num(worker['first_job_ms'], 0)} ms (includes the "
                      f"start; median), per-job overhead vs main thread "
                      f"{_num(worker['overhead_ms_median'])} ms")
-    return "\n".join(lines)
+        if "import_workers_ms" in worker:
+            cost = worker["import_workers_ms"]
+            lines.append("  worker: import brython_jobs.workers on a fresh page, before any "
+                         "job: " + ("already imported by then" if cost is None else
+                                    f"{cost:.0f} ms on the main thread"))
+    if not lines:
+        return ""
+    return "\n".join(["", "Where the time goes (the CPU profile in Chromium only):"] + lines)
 
 
 def _num(value, digits=1):

@@ -2,7 +2,8 @@
 costs in a worker against the same handler on the main thread, and the main thread's
 longest stall (a 16 ms heartbeat) while the first worker job runs, against the same
 heartbeat while a plain-JS worker starts and answers one message. Each start is a fresh
-page load (``worker_starts`` of them)."""
+page load (``worker_starts`` of them). The evidence adds what importing the worker pool's
+module costs the main thread on a fresh page."""
 
 import os
 
@@ -47,7 +48,11 @@ def run(r):
     w, m = summary(res["worker"]), summary(res["main"])
     r.add(figure("worker_job", "No-op job enqueue->completed, in a worker", n, "ms", w, m,
                  "same handler on the main thread", latency=True))
+    # What the first job's stall is made of: the worker pool's module, compiled on the
+    # main thread when it is first imported (a fresh page, before any job).
+    _fresh_page(b)
+    import_ms = b.py("import_cost", "brython_jobs.workers")
     r.evidence["worker"] = {
-        "first_job_ms": median(firsts), "start_ms": starts,
+        "first_job_ms": median(firsts), "start_ms": starts, "import_workers_ms": import_ms,
         "overhead_ms_median": (w["median"] - m["median"]) if w["median"] is not None else None,
         "plain_js_postmessage_round_trip_ms": summary(floor["trips"])}
