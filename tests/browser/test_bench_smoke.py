@@ -17,9 +17,10 @@ ISSUE_12_FIGURES = ("throughput_one", "throughput_many", "latency_follower", "la
 
 def test_the_benchmark_runs_with_tiny_sizes(tmp_path, engine):
     """Given the benchmark tool, When it runs with --quick in this test's engine,
-    Then it exits 0, prints the table with its baselines and the goals section, and
-    writes the JSON, in which every figure of issue 12 has a baseline, a ratio and a
-    met/missed verdict (whichever it is: the sizes are too small to mean anything)."""
+    Then it exits 0, prints the table with its baselines, the goals section and where
+    the time goes, and writes the JSON, in which every figure of issue 12 has a
+    baseline, a ratio and a met/missed verdict (whichever it is: the sizes are too small
+    to mean anything)."""
     out = tmp_path / "bench.json"
     run = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "bench.py"), "--quick",
                           "--browser", engine, "--json", str(out)],
@@ -28,6 +29,7 @@ def test_the_benchmark_runs_with_tiny_sizes(tmp_path, engine):
     assert "Throughput" in run.stdout and "baseline" in run.stdout
     assert "Page cost" in run.stdout
     assert "Goals of issue 12" in run.stdout
+    assert "Where the time goes" in run.stdout
     assert "not measured" not in run.stdout
     figures = {fig["id"]: fig for fig in json.loads(out.read_text())["figures"]}
     for fid in ISSUE_12_FIGURES:
