@@ -112,6 +112,10 @@ class FaultyStore(Store):
         self.tab = tab
         self.is_open = False
         self.ops = 0
+        # Scripted (scenario.py): the completion of the operation being committed reaches
+        # the tab after this many seconds instead of a drawn latency (a slow disk, a
+        # busy tab), set by an observer during that commit; one-shot.
+        self.completion_delay = None
 
     def _latency(self):
         rng = self.faults.rng
@@ -140,7 +144,11 @@ class FaultyStore(Store):
             raise _fault(kind, op)
         if write and self.observer is not None:
             self.observer(self, op, jobs_before, meta_before)
-        await self._latency()
+        delay, self.completion_delay = self.completion_delay, None
+        if delay is None:
+            await self._latency()
+        else:
+            await self.rt.io_wait(delay)
         return result
 
     # -- the Store interface -------------------------------------------------------------

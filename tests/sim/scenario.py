@@ -136,3 +136,28 @@ def every(tab, name, seconds, key):
         actions.user(world, t, "every", lambda: t.jobs.every(name, seconds, {"n": -1},
                                                              key=key), (key, seconds))
     return act
+
+
+def freeze_after_claim(tab, queue, thaw_after=0.09, completion=0.4):
+    """Once: when tab ``tab`` commits a claim of a job of ``queue`` (pending ->
+    processing), its page gets the ``freeze`` event before that write's completion
+    reaches it (the completion takes ``completion`` s: a slow disk, a busy tab), and is
+    thawed ``thaw_after`` s later, so the claim returns to the tab after it led again."""
+    def act(world):
+        t = world.tabs[tab]
+        observe = t.store.observer
+
+        def hook(store, op, jobs_before, meta_before):
+            observe(store, op, jobs_before, meta_before)
+            claimed = [job_id for job_id, rec in world.memory.jobs.items()
+                       if rec["status"] == "processing" and rec["queue"] == queue
+                       and (jobs_before.get(job_id) or {}).get("status") == "pending"]
+            if not claimed or store.observer is not hook:
+                return
+            store.observer = observe
+            store.completion_delay = completion
+            world.trace.add(t.name, "claim committed", f"{claimed[0][-6:]}; freeze next")
+            world.sched.later(0.0, world.ctx, lambda: freeze(tab)(world))
+            world.sched.later(thaw_after, world.ctx, lambda: thaw(tab)(world))
+        t.store.observer = hook
+    return act
