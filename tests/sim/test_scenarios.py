@@ -4,8 +4,6 @@ A test for a finding that is still open is marked ``xfail(strict=True)``: it doc
 the failure and turns red (XPASS) once the core is fixed, so the mark must go. Each test
 below failed on main f2e2037 and passes since the fix."""
 
-import pytest
-
 from tests.sim.test_sim import pytestmark  # noqa: F401  (skip until JobQueue takes a runtime)
 
 
@@ -127,7 +125,6 @@ def test_S11_a_live_leader_that_goes_hidden_while_running_a_job_is_not_replaced(
     assert not stolen and done, res.describe(full_trace=True)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS.md S12: open")
 def test_S12_a_claim_that_returns_after_a_quick_thaw_does_not_free_the_new_epochs_slot():
     """Given a lone leader whose claim of job A (queue a) commits, then the page gets the
     freeze event (it hands leadership over) before the claim's completion reaches it,
