@@ -161,3 +161,15 @@ def freeze_after_claim(tab, queue, thaw_after=0.09, completion=0.4):
             world.sched.later(thaw_after, world.ctx, lambda: thaw(tab)(world))
         t.store.observer = hook
     return act
+
+
+def pause_then_stop(tab, queue, paused=True):
+    """Page code in tab ``tab`` pauses (``paused=False``: resumes) ``queue`` and, while
+    that write is in flight, stops its queue (a page turning background work off)."""
+    @(lambda f: _page(tab, f))
+    def act(world):
+        t = world.tabs[tab]
+        call = t.jobs.pause if paused else t.jobs.resume
+        actions.user(world, t, "pause" if paused else "resume", lambda: call(queue), queue)
+        actions.user(world, t, "stop", t.jobs.stop, "")
+    return act

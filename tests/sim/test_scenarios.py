@@ -144,3 +144,18 @@ def test_S12_a_claim_that_returns_after_a_quick_thaw_does_not_free_the_new_epoch
     thawed = [i for i in res.trace.items if i[2] == "thaw"]
     leads = [i for i in res.trace.items if i[2] == "leader"]
     assert thawed and len(leads) == 2, res.describe(full_trace=True)
+
+
+def test_S13_a_pause_or_resume_in_flight_when_the_page_stops_its_queue_ends_cleanly():
+    """Given two tabs, when page code in the follower pauses queue a, then stops its
+    queue while that write is in flight, and later (started again) resumes a and stops
+    again the same way, then neither call raises (the write landed; the closed channel
+    just carries no message) and the leader still runs a job of queue a."""
+    s = sc()
+    res = s.run([(1.0, s.pause_then_stop(1, "a")), (2.0, s.restart(1)),
+                 (3.0, s.pause_then_stop(1, "a", paused=False)),
+                 (4.0, s.enqueue(0, "quick", queue="a"))],
+                tabs=2, config={"leader_silence": 4.0})
+    assert res.ok, res.describe(full_trace=True)
+    assert any(i[2] == "ev completed" and i[1] == "t0" for i in res.trace.items), \
+        res.describe(full_trace=True)
