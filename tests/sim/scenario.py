@@ -173,3 +173,45 @@ def pause_then_stop(tab, queue, paused=True):
         actions.user(world, t, "pause" if paused else "resume", lambda: call(queue), queue)
         actions.user(world, t, "stop", t.jobs.stop, "")
     return act
+
+
+
+def freeze_next_to_write(op="atomic"):
+    """Once: the first tab that starts an ``op`` transaction after this action is frozen
+    without warning right after it started it (a hung main thread), before that
+    transaction's latency passed."""
+    def act(world):
+        hooks = []
+
+        def hook(t):
+            store = t.store
+            start = store._op
+
+            def hooked(name, call):
+                if name == op and hooks:
+                    for tab, original in hooks:
+                        tab.store._op = original
+                    del hooks[:]
+                    world.frozen_at_write = t
+                    world.trace.add(t.name, "transaction started", f"{op}; freeze next")
+                    world.sched.later(0.0, world.ctx,
+                                      lambda: actions.freeze(world, t, warned=False))
+                return start(name, call)
+            hooks.append((t, start))
+            store._op = hooked
+        for t in world.tabs:
+            if t.ctx.alive:
+                hook(t)
+    return act
+
+
+def close_leader(world):
+    """The tab that the stored leader record names closes."""
+    tab = actions.leader_tab(world)
+    if tab is not None:
+        actions.close(world, tab, crash=False)
+
+
+def thaw_frozen_at_write(world):
+    """Thaw the tab ``freeze_next_to_write`` froze."""
+    actions.thaw(world, world.frozen_at_write)

@@ -159,3 +159,19 @@ def test_S13_a_pause_or_resume_in_flight_when_the_page_stops_its_queue_ends_clea
     assert res.ok, res.describe(full_trace=True)
     assert any(i[2] == "ev completed" and i[1] == "t0" for i in res.trace.items), \
         res.describe(full_trace=True)
+
+
+def test_S14_a_tab_frozen_in_its_become_leader_transaction_writes_no_epoch_after_a_theft():
+    """Given three tabs, when the leader closes, the next tab is granted the lock and is
+    frozen without warning right after it started its become_leader transaction, the
+    third tab takes over after the silence and then closes too, and the frozen tab
+    thaws, then no epoch is written by a tab that does not hold the lock (a transaction
+    started before a freeze keeps its place: IndexedDB runs readwrite transactions of
+    one scope in the order they were created)."""
+    s = sc()
+    res = s.run([(2.9, s.freeze_next_to_write()), (3.0, s.close_leader),
+                 (12.0, s.close_leader), (13.0, s.thaw_frozen_at_write)],
+                tabs=3, config={"leader_silence": 2.0}, duration=20.0)
+    assert res.ok, res.describe(full_trace=True)
+    assert any(i[2] == "lock stolen" for i in res.trace.items), \
+        res.describe(full_trace=True)
