@@ -314,6 +314,11 @@ class Dispatcher:
             self._emit(job_event(rec), rec)
         if claimed is None:
             return False
+        if self.epoch != epoch:
+            # The claim committed while this epoch led but returned after it ended (a
+            # freeze handed the lock over, a quick thaw led again): the slots are the new
+            # epoch's now, whose recovery took the job over; never start it in them.
+            return False
         self._start(RunningJob(claimed, epoch, self._progress))
         self._rt.spawn(self._run(self.running[queue], epoch), f"running job {claimed['id']}")
         return True

@@ -279,7 +279,9 @@ class JobQueue(QueueControl):
     async def _set_paused(self, queue, paused):
         self._require_started()
         await self.engine.set_paused(queue, paused)
-        self._bus.post("paused")
+        # stop() may have closed the channel meanwhile: the write has landed, and the
+        # leader re-reads the paused set on its own (heartbeat, claim transaction).
+        self._post("paused")
         self._dispatcher.paused_changed()
 
     # -- triggers --------------------------------------------------------------------
