@@ -68,13 +68,31 @@ def request(req):
     return scope.Promise.new(executor)
 
 
-def done(tx):
-    """An awaitable that resolves when ``tx`` commits, raises if it errors or aborts."""
+def watch(tx):
+    """Attach ``tx``'s completion handlers now, as it is created, and return ``tx``.
+
+    Why: a transaction whose last request has settled commits on its own, and its
+    ``complete`` event is not repeated for handlers attached later. Attached only after
+    an ``await`` (as ``done`` used to be), they can miss it: in Firefox the continuation
+    after a request sometimes runs after the commit, so a transaction that wrote nothing
+    (a purge with nothing to delete) left its caller waiting forever, and with it the
+    leader's dispatch loop. The promise is marked handled (``catch``) so that an abort
+    nobody awaits (``atomic`` aborting on a Python error) is no unhandled rejection;
+    awaiting it through ``done`` still raises."""
     def executor(resolve, reject):
         tx.oncomplete = lambda ev: resolve(True)
         tx.onerror = lambda ev: reject(_error(tx, "transaction failed"))
         tx.onabort = lambda ev: reject(_error(tx, "transaction aborted"))
-    return scope.Promise.new(executor)
+    promise = scope.Promise.new(executor)
+    promise.catch(lambda err: None)
+    tx.bjDone = promise
+    return tx
+
+
+def done(tx):
+    """An awaitable that resolves when ``tx`` commits, raises if it errors or aborts.
+    ``tx`` must have been passed to ``watch`` when it was created."""
+    return tx.bjDone
 
 
 def key_range(lower=None, upper=None, lower_open=False, upper_open=False):

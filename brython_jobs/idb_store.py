@@ -89,10 +89,12 @@ class IndexedDBStore(Store):
         if self.db is None:
             raise idb.StorageError(f"{self.db_name} is not open")
         try:
-            return self.db.transaction(stores, mode)
+            tx = self.db.transaction(stores, mode)
         except Exception as exc:  # e.g. InvalidStateError: the connection is closing
             raise idb.storage_error(f"{self.db_name}: cannot begin a transaction: {exc}",
                                     idb.thrown_name(exc))
+        # A readwrite transaction is awaited to its commit (idb.done): watch it from now.
+        return idb.watch(tx) if mode == "readwrite" else tx
 
     def _convert(self, txo):
         """Every value the transaction writes, converted to JS before the first put."""

@@ -253,3 +253,12 @@ def test_an_upgrade_from_another_tab_closes_this_connection(tabs, queue_name):
     wait_for(lambda: tab.js("return window.bjUpgrade") == "opened", timeout=10)
     assert "closed" in [e["event"] for e in tab.events()]
     assert tab.call("page.state")["started"] is False
+
+
+def test_a_transaction_awaited_after_it_committed_still_reports_its_commit(tabs, queue_name):
+    """Given a readwrite transaction that writes nothing (as a purge with nothing to
+    delete), When its read settles, it commits, and only then is its commit awaited,
+    Then the await still resolves: a missed ``complete`` event once stopped Firefox's
+    dispatch loop for good (the leader's purge never returned)."""
+    tab = tabs.open(queue=queue_name)
+    assert tab.call("page.done_after_commit", f"{queue_name}_tx") == "committed"

@@ -191,5 +191,28 @@ def page_handler_trigger(kind, handler_name, **kwargs):
 
 
 PAGE["handler_trigger"] = page_handler_trigger
+
+
+async def page_done_after_commit(db_name):
+    """A readwrite transaction that reads and writes nothing commits by itself once its
+    read settles. Await its ``idb.done`` only after that commit (a 200 ms sleep later):
+    "committed" if it resolves, "hung" if it has not within 3 s."""
+    from brython_jobs import idb
+
+    def upgrade(db, old, tx):
+        db.createObjectStore("s")
+    db = await idb.open_db(db_name, 1, upgrade)
+    try:
+        tx = idb.watch(db.transaction(["s"], "readwrite"))
+        await idb.request(tx.objectStore("s").get("nothing"))
+        await aio.sleep(0.2)  # the transaction commits meanwhile
+        timeout = window.Promise.new(lambda ok, bad: window.setTimeout(lambda: ok("hung"), 3000))
+        return await window.Promise.race([idb.done(tx).then(lambda v: "committed"), timeout])
+    finally:
+        db.close()
+        window.indexedDB.deleteDatabase(db_name)
+
+
+PAGE["done_after_commit"] = page_done_after_commit
 window.bjBurstDone = 0
 driver.install(jobs, PAGE)
