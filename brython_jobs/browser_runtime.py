@@ -13,6 +13,8 @@ from .jsenv import scope, is_nullish
 from .runtime import Runtime, Locks, LockRequest, Channel
 
 _py_json = javascript.JSON
+IDLE_TIMEOUT_MS = 2000   # an idle callback runs by then even if the page never idles
+IDLE_FALLBACK_MS = 200   # without requestIdleCallback: after the page's own start-up
 
 
 class BrowserLockRequest(LockRequest):
@@ -145,6 +147,18 @@ class BrowserRuntime(Runtime):
             except Exception as exc:
                 jsenv.report("microtask", exc)
         scope.queueMicrotask(run)
+
+    def idle(self, fn):
+        def run(*args):
+            try:
+                fn()
+            except Exception as exc:
+                jsenv.report("idle callback", exc)
+        request = getattr(scope, "requestIdleCallback", None)
+        if is_nullish(request):  # WebKit (Safari) and workers have none: a timer
+            scope.setTimeout(run, IDLE_FALLBACK_MS)
+        else:
+            scope.requestIdleCallback(run, jsenv.to_js({"timeout": IDLE_TIMEOUT_MS}))
 
     def spawn(self, coro, where):
         jsenv.spawn(coro, where)

@@ -67,6 +67,18 @@ def test_cpu_bound_worker_job_keeps_the_page_responsive(tabs, queue_name):
     assert beat["maxGap"] < blocked["maxGap"] / 4, (beat, blocked)
 
 
+def test_the_worker_pool_loads_in_idle_time_before_the_first_worker_job(tabs, queue_name):
+    """Given a page whose handlers run in a worker (its package from static .py files,
+    where workers.py costs most to compile), When start() has resolved and the page sits
+    idle, Then workers.py is loaded and the pool exists, though no job ran: the first
+    worker job does not compile it on the main thread."""
+    tab = open_leader(tabs, queue_name)
+    wait_for(lambda: tab.js("return 'brython_jobs.workers' in __BRYTHON__.imported"),
+             timeout=10, message="workers.py was not loaded in idle time")
+    assert tab.call("page.workers")["start_seconds"] == []  # no worker started: no job
+    assert tab.call("list") == []
+
+
 def test_progress_from_the_worker_reaches_every_tab(tabs, queue_name):
     # Given a leader tab and a second tab
     leader = open_leader(tabs, queue_name)
