@@ -5,7 +5,9 @@ between ticks) in a fresh tab per run, waits until the tab leads and has been id
 second, as a page is before its first job, then enqueues one no-op worker job and reads
 the longest gap until the job completed. That first job starts the worker; whatever the
 page does on its main thread meanwhile (before: importing workers.py) shows as a stall.
-A plain-JS worker page stalls 16-18 ms (the heartbeat's own period and jitter).
+The ``floor`` arm is the same page starting a plain-JS worker that only loads
+brython.js, brython_stdlib.js and the bundle (what every Brython worker loads) and answers:
+what starting such a worker costs the page whatever the page's own code does.
 
 Usage: ``.venv/bin/python tools/worker_gap.py [--browser chromium] [--runs 5]
 [--root DIR]`` (``--root``: serve another checkout, e.g. an older commit's, with its
@@ -65,6 +67,32 @@ def one_run(driver, base, bundle, n):
     return beat["maxGap"], elapsed
 
 
+FLOOR = """
+var done = arguments[arguments.length - 1];
+var base = location.origin + "/www/brython/";
+var src = "importScripts(" + JSON.stringify(base + "brython.js") + ", " +
+  JSON.stringify(base + "brython_stdlib.js") + ", " +
+  JSON.stringify(base + "brython_jobs.brython.js") + "); postMessage('loaded');";
+var w = new Worker(URL.createObjectURL(new Blob([src], {type: "text/javascript"})));
+bjHeartbeat.start();
+w.onmessage = function () { var beat = bjHeartbeat.stop(); w.terminate(); done(beat); };
+w.onerror = function (e) { bjHeartbeat.stop(); done({error: String(e.message)}); };
+"""
+
+
+def floor_run(driver, base, n):
+    """The same page, but a plain-JS worker that only loads Brython's files and the
+    bundle (what every Brython worker loads) and says so: the floor of the figure."""
+    driver.get(base + f"/tests/pages/worker_tab.html?queue=gapfloor-{n}&start=0&bundle=1")
+    wait(lambda: driver.execute_script("return window.bjReady === true || !!window.bjError"))
+    time.sleep(1.0)
+    t0 = time.monotonic()
+    beat = driver.execute_async_script(FLOOR)
+    if "error" in beat:
+        raise RuntimeError(f"plain worker failed: {beat['error']}")
+    return beat["maxGap"], (time.monotonic() - t0) * 1000
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--browser", default="chromium", choices=browsers.ENGINES)
@@ -75,11 +103,14 @@ def main(argv=None):
     base = f"http://127.0.0.1:{port}"
     work = tempfile.mkdtemp(prefix="worker-gap-")
     session = browsers.start(args.browser, work, script_timeout=120, page_load_timeout=120)
-    out = {"bundle": [], "static": []}
+    out = {"bundle": [], "static": [], "floor": []}
     try:
         for n in range(args.runs):
-            for arm in ("bundle", "static"):
-                gap, ms = one_run(session.driver, base, arm == "bundle", n)
+            for arm in out:
+                if arm == "floor":
+                    gap, ms = floor_run(session.driver, base, n)
+                else:
+                    gap, ms = one_run(session.driver, base, arm == "bundle", n)
                 out[arm].append((gap, ms))
                 print(f"[worker_gap] {arm} run {n + 1}: max gap {gap:.0f} ms, "
                       f"first job {ms:.0f} ms", file=sys.stderr, flush=True)
