@@ -160,6 +160,15 @@ class BrowserRuntime(Runtime):
         else:
             scope.requestIdleCallback(run, jsenv.to_js({"timeout": IDLE_TIMEOUT_MS}))
 
+    def preloadable(self, module):
+        # Brython imports a .py file with a synchronous request, and Firefox runs other
+        # callbacks of the page during one: a coroutine suspended elsewhere (the leader
+        # election's) resumes inside the import and Brython's frames break
+        # (UnboundLocalError in that coroutine). A module of a script-tag bundle is in
+        # Brython's virtual file system and imports with no request.
+        vfs = getattr(scope.__BRYTHON__, "VFS", None)
+        return not is_nullish(vfs) and vfs.hasOwnProperty(module) is True
+
     def spawn(self, coro, where):
         jsenv.spawn(coro, where)
 

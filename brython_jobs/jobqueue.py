@@ -168,10 +168,9 @@ class JobQueue(QueueControl):
             self._bus.post(kind, data)
 
     def _preload_workers(self):
-        # A handler names a worker: load workers.py (compiling it holds the main thread
-        # ~150 ms in Chromium from .py files) while the page is idle, not on the first
-        # worker job, which would stall the page that long.
-        if self.started:
+        # A handler names a worker: load workers.py while the page is idle, not on the
+        # first worker job, which it would stall (~150 ms in Chromium when compiled).
+        if self.started and self.runtime.preloadable("brython_jobs.workers"):
             self._worker_pool()
 
     def _worker_pool(self, create=True):

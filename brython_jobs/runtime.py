@@ -57,6 +57,12 @@ class Runtime:
         code a later call will need. This default is a plain ``call_later``."""
         self.call_later(0.2, fn)
 
+    def preloadable(self, module):
+        """True if importing ``module`` now needs no request (it came with a script-tag
+        bundle), so it may be imported ahead of time from any callback. This default
+        says False: nothing is loaded ahead of time."""
+        return False
+
     def spawn(self, coro, where):
         """Run a coroutine in the background. An exception it raises is reported with
         ``report(where, exc)``, never lost."""

@@ -39,6 +39,7 @@ class IdleRuntime(Runtime):
         self.locks = _NoLocks()
         self.idle_calls = []
         self.ids = 0
+        self.bundled = {"brython_jobs.workers"}  # as with the script-tag bundle
 
     def now(self):
         return 1000.0
@@ -70,6 +71,9 @@ class IdleRuntime(Runtime):
 
     def idle(self, fn):
         self.idle_calls.append(fn)
+
+    def preloadable(self, module):
+        return module in self.bundled
 
     def on_lifecycle(self, callback):
         pass
@@ -140,3 +144,15 @@ async def test_a_queue_stopped_before_idle_time_loads_nothing(fake_workers):
     # When the idle callback runs, Then it makes no pool
     rt.idle_calls[0]()
     assert fake_workers.made == []
+
+
+async def test_a_module_that_would_need_a_request_is_not_loaded_ahead(fake_workers):
+    # Given a page whose package comes from static .py files (workers.py not bundled)
+    rt = IdleRuntime()
+    rt.bundled = set()
+    jobs = queue_with(rt, "embed_worker.py")
+    await jobs.start()
+    # When the page is idle, Then no pool is made: importing would be a synchronous
+    # request, during which Firefox runs other callbacks of the page
+    rt.idle_calls[0]()
+    assert fake_workers.made == [] and jobs._workers is None
