@@ -13,6 +13,8 @@ from .jsenv import scope, is_nullish
 from .runtime import Runtime, Locks, LockRequest, Channel
 
 _py_json = javascript.JSON
+IDLE_TIMEOUT_MS = 2000   # an idle callback runs by then even if the page never idles
+IDLE_FALLBACK_MS = 200   # without requestIdleCallback: after the page's own start-up
 
 
 class BrowserLockRequest(LockRequest):
@@ -145,6 +147,27 @@ class BrowserRuntime(Runtime):
             except Exception as exc:
                 jsenv.report("microtask", exc)
         scope.queueMicrotask(run)
+
+    def idle(self, fn):
+        def run(*args):
+            try:
+                fn()
+            except Exception as exc:
+                jsenv.report("idle callback", exc)
+        request = getattr(scope, "requestIdleCallback", None)
+        if is_nullish(request):  # WebKit (Safari) and workers have none: a timer
+            scope.setTimeout(run, IDLE_FALLBACK_MS)
+        else:
+            scope.requestIdleCallback(run, jsenv.to_js({"timeout": IDLE_TIMEOUT_MS}))
+
+    def preloadable(self, module):
+        # Brython imports a .py file with a synchronous request, and Firefox runs other
+        # callbacks of the page during one: a coroutine suspended elsewhere (the leader
+        # election's) resumes inside the import and Brython's frames break
+        # (UnboundLocalError in that coroutine). A module of a script-tag bundle is in
+        # Brython's virtual file system and imports with no request.
+        vfs = getattr(scope.__BRYTHON__, "VFS", None)
+        return not is_nullish(vfs) and vfs.hasOwnProperty(module) is True
 
     def spawn(self, coro, where):
         jsenv.spawn(coro, where)

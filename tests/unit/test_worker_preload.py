@@ -1,0 +1,158 @@
+"""A queue with a worker handler loads its worker pool (workers.py) in idle time after
+start(), not on the first worker job (CPython, MemoryStore, a stub runtime; the browser
+side is tests/browser/test_workers.py)."""
+
+import asyncio
+import sys
+import types
+
+import pytest
+
+from brython_jobs.jobqueue import JobQueue
+from brython_jobs.memory_store import MemoryStore
+from brython_jobs.runtime import Channel, LockRequest, Locks, Runtime
+
+
+class _Request(LockRequest):
+    def release(self):
+        pass
+
+
+class _NoLocks(Locks):
+    def request(self, name, on_granted, on_ended, steal=False):
+        return _Request()  # never granted: this is about start(), not leading
+
+
+class _Quiet(Channel):
+    def post(self, message):
+        pass
+
+    def close(self):
+        pass
+
+
+class IdleRuntime(Runtime):
+    """Just enough runtime for start(); idle callbacks are kept in ``idle_calls`` and
+    run only when the test says so."""
+
+    def __init__(self):
+        self.locks = _NoLocks()
+        self.idle_calls = []
+        self.ids = 0
+        self.bundled = {"brython_jobs.workers"}  # as with the script-tag bundle
+
+    def now(self):
+        return 1000.0
+
+    def monotonic(self):
+        return 0.0
+
+    def random(self):
+        return 0.0
+
+    def new_id(self):
+        self.ids += 1
+        return f"id-{self.ids:04d}"
+
+    def call_later(self, seconds, fn):
+        return None
+
+    def cancel_call(self, handle):
+        pass
+
+    def call_soon(self, fn):
+        asyncio.get_running_loop().call_soon(fn)
+
+    def spawn(self, coro, where):
+        asyncio.ensure_future(coro)
+
+    def future(self):
+        return asyncio.get_running_loop().create_future()
+
+    def idle(self, fn):
+        self.idle_calls.append(fn)
+
+    def preloadable(self, module):
+        return module in self.bundled
+
+    def on_lifecycle(self, callback):
+        pass
+
+    def channel(self, name, on_message):
+        return _Quiet()
+
+
+class FakePool:
+    made = []
+
+    def __init__(self, queue):
+        FakePool.made.append(queue)
+
+    def stop_all(self):
+        pass
+
+
+@pytest.fixture
+def fake_workers(monkeypatch):
+    """workers.py needs the browser: stand a module with a WorkerPool in for it."""
+    FakePool.made = []
+    module = types.ModuleType("brython_jobs.workers")
+    module.WorkerPool = FakePool
+    monkeypatch.setitem(sys.modules, "brython_jobs.workers", module)
+    return FakePool
+
+
+def queue_with(runtime, worker):
+    jobs = JobQueue("q", store=MemoryStore(), runtime=runtime)
+
+    @jobs.handler("embed", worker=worker)
+    def embed(job):
+        pass
+    return jobs
+
+
+async def test_a_worker_handler_loads_the_pool_in_idle_time_after_start(fake_workers):
+    # Given a queue whose handler runs in a worker
+    rt = IdleRuntime()
+    jobs = queue_with(rt, "embed_worker.py")
+    # When it starts, Then nothing is loaded yet but one idle callback is queued
+    await jobs.start()
+    assert fake_workers.made == [] and jobs._workers is None
+    assert len(rt.idle_calls) == 1
+    # And when the page is idle, the pool is made, before any job ran
+    rt.idle_calls[0]()
+    assert fake_workers.made == [jobs]
+    assert jobs._workers is not None
+
+
+async def test_no_worker_handler_no_preload(fake_workers):
+    # Given a queue whose handler runs on the page
+    rt = IdleRuntime()
+    jobs = queue_with(rt, None)
+    # When it starts, Then no idle work is queued and no pool is ever made
+    await jobs.start()
+    assert rt.idle_calls == []
+    assert fake_workers.made == []
+
+
+async def test_a_queue_stopped_before_idle_time_loads_nothing(fake_workers):
+    # Given a started queue with a worker handler, stopped before the page was idle
+    rt = IdleRuntime()
+    jobs = queue_with(rt, "embed_worker.py")
+    await jobs.start()
+    await jobs.stop()
+    # When the idle callback runs, Then it makes no pool
+    rt.idle_calls[0]()
+    assert fake_workers.made == []
+
+
+async def test_a_module_that_would_need_a_request_is_not_loaded_ahead(fake_workers):
+    # Given a page whose package comes from static .py files (workers.py not bundled)
+    rt = IdleRuntime()
+    rt.bundled = set()
+    jobs = queue_with(rt, "embed_worker.py")
+    await jobs.start()
+    # When the page is idle, Then no pool is made: importing would be a synchronous
+    # request, during which Firefox runs other callbacks of the page
+    rt.idle_calls[0]()
+    assert fake_workers.made == [] and jobs._workers is None
