@@ -13,7 +13,7 @@ from .bus import Bus
 from .alarm import LeaderAlarm
 from .dispatcher import Dispatcher
 from .engine import Config, Engine, job_spec
-from .events import Events, JOB_EVENTS
+from .events import Events, JOB_EVENTS, Observers
 from .leadership import Leadership
 from .outcomes import Handler, check_handler
 from .queue_control import QueueControl
@@ -54,7 +54,9 @@ class JobQueue(QueueControl):
         self.persist = persist            # ask for persistent storage at start()
         self.engine = Engine(store, runtime.now, runtime.random, runtime.new_id, self.config)
         self._handlers = {}
-        self._events = Events(runtime)
+        self._observers = Observers(runtime.monotonic, runtime.report)
+        self._observers.attach(self.engine)
+        self._events = Events(runtime, self._observers)
         self._events.watch(self._react)
         self.is_leader = False
         self.started = False
@@ -104,6 +106,18 @@ class JobQueue(QueueControl):
     def off(self, event, callback):
         """Remove a callback added with ``on``."""
         self._events.off(event, callback)
+
+    def observe(self, callback):
+        """Call ``callback(operation, seconds)`` after each core operation of this tab
+        (``enqueue_many``, ``claim_next``, ``complete``...: the awaited store
+        transaction) and each delivery of an event to its ``on`` callbacks
+        (``"event:completed"``...). Costs nothing while nobody observes. Returns
+        ``callback``."""
+        return self._observers.add(callback)
+
+    def unobserve(self, callback):
+        """Remove an observer added with ``observe``."""
+        self._observers.remove(callback)
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self, lead=True):
