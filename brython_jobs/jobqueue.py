@@ -270,11 +270,28 @@ class JobQueue(QueueControl):
 
     async def _insert(self, specs):
         self._require_started()
+        held = self._dispatcher.reserve(specs) if self.is_leader else None
+        claimed = None
+        if held is None:
+            pairs = await self.engine.enqueue_many(specs)
+        else:
+            # The leader tab claims a due job of an idle queue in the enqueue's own
+            # transaction (the core decides whether a dispatch would pick it).
+            try:
+                pairs, claimed = await self.engine.enqueue_and_claim(
+                    specs, held[0], held[1], held[2])
+            except BaseException:
+                self._dispatcher.reserved(held, None)
+                raise
+            if claimed is None:
+                self._dispatcher.reserved(held, None)
         out = []
-        for pair in await self.engine.enqueue_many(specs):
+        for pair in pairs:
             if pair[1]:
                 self._emit("enqueued", pair[0])
             out.append(Job(pair[0]))
+        if claimed is not None:
+            self._dispatcher.reserved(held, claimed)  # "started" follows "enqueued"
         return out
 
     def _require_started(self):
@@ -293,7 +310,9 @@ class JobQueue(QueueControl):
     async def _set_paused(self, queue, paused):
         self._require_started()
         await self.engine.set_paused(queue, paused)
-        self._bus.post("paused")
+        # stop() may have closed the channel meanwhile: the write has landed, and the
+        # leader re-reads the paused set on its own (heartbeat, claim transaction).
+        self._post("paused")
         self._dispatcher.paused_changed()
 
     # -- triggers --------------------------------------------------------------------
