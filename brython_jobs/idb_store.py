@@ -95,18 +95,35 @@ class IndexedDBStore(Store):
                                     idb.thrown_name(exc))
 
     def _convert(self, txo):
-        """Every value the transaction writes, converted to JS before the first put."""
-        puts = []
-        for rec in txo.final_puts():
+        """Every value the transaction writes, converted to JS before the first put, in
+        one conversion: ``(records, [(meta key, value or None to delete)])``."""
+        puts = txo.final_puts()
+        values = []
+        for rec in puts:
             if type(rec.get("id")) is not str:  # put() would throw DataError midway
                 raise idb.StorageError(f"{self.db_name}: write refused: id "
                                        f"{rec.get('id')!r} is not a valid key", "DataError")
-            puts.append(to_js(rec))
+            values.append(rec)
+        meta_puts = txo.meta_puts
+        for key in meta_puts:
+            if meta_puts[key] is not None:
+                values.append(meta_puts[key])
+        if not values:
+            return [], [(key, None) for key in meta_puts]
+        js = to_js(values)
+        recs = []
+        i = 0
+        for rec in puts:
+            recs.append(js[i])
+            i += 1
         metas = []
-        for key in txo.meta_puts:
-            value = txo.meta_puts[key]
-            metas.append((key, None if value is None else to_js(value)))
-        return puts, metas
+        for key in meta_puts:
+            if meta_puts[key] is None:
+                metas.append((key, None))
+            else:
+                metas.append((key, js[i]))
+                i += 1
+        return recs, metas
 
     def _write(self, tx, jobs, meta, txo, converted):
         try:
@@ -139,17 +156,18 @@ class IndexedDBStore(Store):
         return out
 
     async def _read(self, jobs, meta, job_ids, meta_keys, pending_keys):
-        """Issue every read of a transaction at once, then collect them into a Tx."""
-        reads = []
+        """Issue every read of a transaction at once, then collect them into a Tx: one
+        await and one conversion for all of them."""
+        reqs = []
         for job_id in job_ids:
-            reads.append(idb.request(jobs.get(job_id)))
+            reqs.append(jobs.get(job_id))
         if pending_keys:
             key_index = jobs.index("key")
             for key in pending_keys:
-                reads.append(idb.request(key_index.get(idb.only([key, PENDING]))))
+                reqs.append(key_index.get(idb.only([key, PENDING])))
         for key in meta_keys:
-            reads.append(idb.request(meta.get(key)))
-        values = await self._gather(reads)
+            reqs.append(meta.get(key))
+        values = to_py(await idb.results(reqs)) if reqs else []
         found = {}
         by_key = {}
         metas = {}
