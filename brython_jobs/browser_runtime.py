@@ -13,6 +13,10 @@ from .jsenv import scope, is_nullish
 from .runtime import Runtime, Locks, LockRequest, Channel
 
 _py_json = javascript.JSON
+# Looked up once: each attribute of a JS object read from Python costs a conversion.
+_Date = scope.Date
+_perf = scope.performance
+_Math = scope.Math
 
 
 class BrowserLockRequest(LockRequest):
@@ -121,13 +125,13 @@ class BrowserRuntime(Runtime):
         self._listening = False
 
     def now(self):
-        return scope.Date.now() / 1000
+        return _Date.now() / 1000
 
     def monotonic(self):
-        return scope.performance.now() / 1000
+        return _perf.now() / 1000
 
     def random(self):
-        return scope.Math.random()
+        return _Math.random()
 
     def new_id(self):
         return jsenv.new_id()

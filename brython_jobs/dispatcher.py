@@ -19,25 +19,13 @@ Rules that answer faults:
   instead of claiming its own queue's next job (round robin by last service).
 """
 
-from .errors import Fenced, StaleWrite
+from .errors import Fenced
 from .events import job_event
-from .outcomes import AttemptRunner, RunningJob
+from .outcomes import AttemptRunner, Reserved, RunningJob
 from .picking import plan
 from .runtime import Signal
 
 MAX_FAILURES = 6
-
-
-class _Reserved:
-    """A slot held by an enqueue that may claim in its own transaction (``reserve``):
-    no job in it yet, so nothing can cancel or finish it."""
-
-    def __init__(self, queue):
-        self.queue = queue
-        self.id = None
-        self.record = {}
-        self.cancelled = False
-        self.writing = True  # a cancel leaves the slot to ``reserved``
 
 
 class Dispatcher:
@@ -162,7 +150,7 @@ class Dispatcher:
             queue = spec["queue"]
             if spec["run_at"] <= now and queue not in self.running \
                     and queue not in self._claiming and queue not in self._paused:
-                slot = _Reserved(queue)
+                slot = Reserved(queue)
                 self.running[queue] = slot
                 return (queue, epoch,
                         lambda: self.epoch == epoch and self.running.get(queue) is slot,
@@ -182,7 +170,7 @@ class Dispatcher:
         if claimed is None or self.epoch != epoch:
             self.wake()
             return
-        self._start(RunningJob(claimed, epoch, self._progress))
+        self._start(RunningJob(claimed, epoch, self._attempts.progress))
         self._rt.spawn(self._run(self.running[queue], epoch), "running job " + claimed["id"])
 
     # -- the loop ---------------------------------------------------------------------
@@ -378,7 +366,7 @@ class Dispatcher:
             # freeze handed the lock over, a quick thaw led again): the slots are the new
             # epoch's now, whose recovery took the job over; never start it in them.
             return False
-        self._start(RunningJob(claimed, epoch, self._progress))
+        self._start(RunningJob(claimed, epoch, self._attempts.progress))
         self._rt.spawn(self._run(self.running[queue], epoch), f"running job {claimed['id']}")
         return True
 
@@ -409,7 +397,7 @@ class Dispatcher:
                 # The slot is this runner's, or was freed under it (the attempt that just
                 # ended was cancelled meanwhile): the job it claimed runs in it, never
                 # left processing beside another one.
-                nxt = RunningJob(nxt, epoch, self._progress)
+                nxt = RunningJob(nxt, epoch, self._attempts.progress)
                 self._start(nxt)
                 current = nxt
         finally:
@@ -419,14 +407,3 @@ class Dispatcher:
                 self.wake()
                 if not self.running:
                     self._leadership.maybe_hand_over()
-
-    async def _progress(self, job, fraction, message):
-        try:
-            rec = await self._engine.progress(job.record, job.epoch, fraction, message)
-        except StaleWrite:
-            return None
-        except Fenced:
-            self._leadership.fenced(job.epoch)
-            return None
-        self._emit("progress", rec)
-        return rec

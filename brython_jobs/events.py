@@ -92,7 +92,7 @@ class Events:
 
 # The engine's operations that are timed (async methods of ``Engine``).
 OPERATIONS = (
-    "enqueue_many", "overview", "claim_next", "complete", "fail", "progress",
+    "enqueue_many", "enqueue_and_claim", "overview", "claim_next", "complete", "fail", "progress",
     "sweep_expired", "purge_finished", "purge_completed", "heartbeat", "become_leader",
     "resign", "claim_takeover", "recover", "ensure_schedules", "paused", "set_paused",
     "cancel", "redrive", "redrive_failed", "every", "unschedule", "debounce", "throttle",

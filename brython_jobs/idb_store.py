@@ -42,6 +42,7 @@ VERSION = 1
 JOBS = "jobs"
 META = "meta"
 BOTH = [JOBS, META]
+_BOTH_JS = to_js(BOTH)
 _HIGH = []  # an empty array sorts after every number and string in IndexedDB keys
 
 
@@ -85,11 +86,13 @@ class IndexedDBStore(Store):
             self.db.close()
             self.db = None
 
-    def _tx(self, mode, stores=BOTH):
+    def _tx(self, mode, stores=None):
         if self.db is None:
             raise idb.StorageError(f"{self.db_name} is not open")
         try:
-            return self.db.transaction(stores, mode)
+            # Both stores as one JS array made once: a Python list would be converted
+            # at each call.
+            return self.db.transaction(_BOTH_JS if stores is None else stores, mode)
         except Exception as exc:  # e.g. InvalidStateError: the connection is closing
             raise idb.storage_error(f"{self.db_name}: cannot begin a transaction: {exc}",
                                     idb.thrown_name(exc))
