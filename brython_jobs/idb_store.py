@@ -35,6 +35,10 @@ def _load_all(values):
     return out
 
 
+def _ignore(reason):
+    return None
+
+
 def _is_number(value):
     return type(value) in (int, float)
 
@@ -158,9 +162,10 @@ class IndexedDBStore(Store):
             out.append(to_py(await promise))
         return out
 
-    async def _read(self, jobs, meta, job_ids, meta_keys, pending_keys):
-        """Issue every read of a transaction at once, then collect them into a Tx: one
-        await and one conversion for all of them."""
+    @staticmethod
+    def _issue_reads(jobs, meta, job_ids, meta_keys, pending_keys):
+        """Issue every read of a transaction at once; the promise of their results (one
+        JS array, see ``idb.results``), or None when there is nothing to read."""
         reqs = []
         for job_id in job_ids:
             reqs.append(jobs.get(job_id))
@@ -170,7 +175,12 @@ class IndexedDBStore(Store):
                 reqs.append(key_index.get(idb.only([key, PENDING])))
         for key in meta_keys:
             reqs.append(meta.get(key))
-        values = to_py(await idb.results(reqs)) if reqs else []
+        return idb.results(reqs) if reqs else None
+
+    @staticmethod
+    def _collect(values, job_ids, meta_keys, pending_keys):
+        """The Tx of the values read (converted in one go), in the order issued."""
+        values = to_py(values) if values is not None else []
         found = {}
         by_key = {}
         metas = {}
@@ -190,7 +200,9 @@ class IndexedDBStore(Store):
         tx = self._tx("readwrite")
         jobs = tx.objectStore(JOBS)
         meta = tx.objectStore(META)
-        txo = await self._read(jobs, meta, job_ids, meta_keys, pending_keys)
+        reads = self._issue_reads(jobs, meta, job_ids, meta_keys, pending_keys)
+        txo = self._collect(None if reads is None else await reads, job_ids, meta_keys,
+                            pending_keys)
         try:
             result = fn(txo)
             converted = self._convert(txo)
@@ -205,20 +217,25 @@ class IndexedDBStore(Store):
         tx = self._tx("readwrite")
         jobs = tx.objectStore(JOBS)
         meta = tx.objectStore(META)
-        txo = await self._read(jobs, meta, job_ids, meta_keys, pending_keys)
+        reads = self._issue_reads(jobs, meta, job_ids, meta_keys, pending_keys)
+        # The queue's cursor opens with the reads, one round trip instead of two: it
+        # sees the records as stored when the transaction began, whatever fn writes.
+        cursor = idb.Cursor(jobs.index("pick").openCursor(
+            idb.key_range([PENDING, queue], [PENDING, queue, _HIGH])))
+        first = idb.request(cursor.req)
+        first.catch(_ignore)  # unused when fn stops at once, failed if the tx aborts
         try:
+            txo = self._collect(None if reads is None else await reads, job_ids,
+                                meta_keys, pending_keys)
             result = fn(txo, None)
             if not result:
-                cursor = idb.Cursor(jobs.index("pick").openCursor(
-                    idb.key_range([PENDING, queue], [PENDING, queue, _HIGH])))
-                while True:
-                    cur = await cursor.next()
-                    if cur is None:
-                        break
+                cur = await first
+                while cur is not None:
                     result = fn(txo, _load(cur.value))
                     if result:
                         break
                     cursor.advance()
+                    cur = await cursor.next()
             converted = self._convert(txo)
         except BaseException:
             tx.abort()
