@@ -1,6 +1,6 @@
 """Start one browser of each engine the project is tested in, through Selenium.
 
-Shared by the browser tests (tests/browser/harness.py) and the benchmark (tools/bench.py);
+Shared by the browser tests (tests/browser/harness.py) and the benchmark (tools/bench/);
 tools/ is a folder of scripts, so both load this file by path.
 
     session = start("firefox", workdir)   # workdir: a fresh temporary folder

@@ -15,9 +15,14 @@ request body (one line of text) to the in-memory log ``<name>`` with the server'
 append-only and answers 127.0.0.1 only: a place outside the browser where pages count
 job runs, so the count survives a renderer crash and a killed browser.
 
-CLI: ``python tools/serve.py [--port 8000] [--root DIR] [--verbose]``; ``--port 0`` picks a
-free port. From Python: ``start_server(root, port=0) -> (server, thread, port)``; stop it
-with ``server.shutdown(); server.server_close()``.
+HTTP cache: by default nothing may be kept (``no-store``) but the Brython runtime
+(``no-cache``, see ``Handler.end_headers``). ``cache=True`` (``--cache``) lets the browser
+keep every file and revalidate it (``no-cache``: a reload gets 304s), as an ordinary static
+host would: the benchmark's warm page loads need that.
+
+CLI: ``python tools/serve.py [--port 8000] [--root DIR] [--verbose] [--cache]``; ``--port
+0`` picks a free port. From Python: ``start_server(root, port=0, cache=False) -> (server,
+thread, port)``; stop it with ``server.shutdown(); server.server_close()``.
 """
 
 import argparse
@@ -108,6 +113,8 @@ class Handler(RunLogMixin, http.server.SimpleHTTPRequestHandler):
     # Extend the stdlib table with ours so unknown extensions still get a sane guess.
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
     verbose = False
+    # True: every file may be kept and revalidated (see the module docstring).
+    cache = False
 
     def do_GET(self):
         if self.path.startswith(RUNLOG_PREFIX):
@@ -128,7 +135,8 @@ class Handler(RunLogMixin, http.server.SimpleHTTPRequestHandler):
         # tools/build.py). The browser may keep that if it asks first ("no-cache": a 304
         # while the file's mtime is unchanged), which spares every test page downloading
         # and compiling it again: in Firefox and WebKit that is most of a page's start.
-        if self.path.startswith(RUNTIME_PATH):
+        # With ``cache`` every file is treated so (the benchmark's warm page loads).
+        if self.cache or self.path.startswith(RUNTIME_PATH):
             self.send_header("Cache-Control", "no-cache")
         else:
             self.send_header("Cache-Control", "no-store")
@@ -162,20 +170,23 @@ class Server(http.server.ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-def _handler_class(verbose, root):
-    """A Handler bound to one root folder and verbosity (a subclass rather than
-    functools.partial, so that ``verbose`` stays a plain class attribute)."""
+def _handler_class(verbose, root, cache=False):
+    """A Handler bound to one root folder, verbosity and cache policy (a subclass rather
+    than functools.partial, so that ``verbose`` and ``cache`` stay plain class
+    attributes)."""
     class BoundHandler(Handler):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=root, **kwargs)
     BoundHandler.verbose = verbose
+    BoundHandler.cache = cache
     return BoundHandler
 
 
-def start_server(root=ROOT, port=0, verbose=False):
+def start_server(root=ROOT, port=0, verbose=False, cache=False):
     """Serve ``root`` on 127.0.0.1 from a daemon thread. Returns ``(server, thread, port)``;
-    ``port`` is the real one when 0 was asked for."""
-    server = Server((HOST, port), _handler_class(verbose, os.path.abspath(root)))
+    ``port`` is the real one when 0 was asked for. ``cache=True``: the browser may keep
+    every file and revalidate it (the module docstring says why)."""
+    server = Server((HOST, port), _handler_class(verbose, os.path.abspath(root), cache))
     thread = threading.Thread(target=server.serve_forever, name="static-server",
                               kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
@@ -187,8 +198,11 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     parser.add_argument("--root", default=ROOT, help="folder to serve (the repo root)")
     parser.add_argument("--verbose", action="store_true", help="log every request")
+    parser.add_argument("--cache", action="store_true",
+                        help="let the browser keep every file and revalidate it (no-cache)")
     args = parser.parse_args(argv)
-    server = Server((HOST, args.port), _handler_class(args.verbose, os.path.abspath(args.root)))
+    server = Server((HOST, args.port), _handler_class(args.verbose, os.path.abspath(args.root),
+                                                      args.cache))
     port = server.server_address[1]
     print(f"Serving brython_jobs demo at http://{HOST}:{port}{DEMO_PATH}", flush=True)
     try:

@@ -1,10 +1,19 @@
 """One tab's connection to the shared ``MemoryStore``, with latency and faults.
 
-Every operation waits a random small latency (a store completion event of the tab, so it
-is held while the tab is frozen and lost when it dies), then runs on the shared store in
-one synchronous step: like an IndexedDB readwrite transaction, the read, the core's
-``fn`` and the commit happen with no other tab in between, and two tabs' transactions
-serialize. Then it waits again for the completion to reach the tab.
+Every operation waits a random small latency, then runs on the shared store in one
+synchronous step: like an IndexedDB readwrite transaction, the read, the core's ``fn``
+and the commit happen with no other tab in between, and two tabs' transactions
+serialize. Then it waits again for the completion to reach the tab (a completion event
+of the tab: held while it is frozen, lost when it dies).
+
+A transaction keeps its place once the page created it, even when the page is frozen
+(or its main thread hangs) before it ran: IndexedDB runs readwrite transactions of one
+scope in the order they were created, so no other tab's later transaction can come
+first, and the core's ``fn`` (page code, run at thaw in a browser) sees what it would
+have seen then. It runs as an event of the store (not of the tab), and only while the
+page lives: a dead page's transaction aborts. (Not modelled: while such a frozen page's
+transaction is open, a browser holds the other tabs' transactions back, or evicts the
+page; here they run after it at once.)
 
 Faults, drawn per operation from the tab's ``Faults`` (seeded):
 
@@ -21,6 +30,8 @@ which checks it against what the writing tab owned.
 
 from brython_jobs.errors import StorageError, StorageFull
 from brython_jobs.store import Store
+
+from .scheduler import IO, Context
 
 WRITES = ("atomic", "walk_pending", "purge")
 KINDS = ("transient", "full", "commit")
@@ -112,16 +123,47 @@ class FaultyStore(Store):
         self.tab = tab
         self.is_open = False
         self.ops = 0
+        # Scripted (scenario.py): the completion of the operation being committed reaches
+        # the tab after this many seconds instead of a drawn latency (a slow disk, a
+        # busy tab), set by an observer during that commit; one-shot.
+        self.completion_delay = None
+        self._backend = Context(runtime.sched, (tab.name if tab is not None else "tab")
+                                + " idb")
 
-    def _latency(self):
+    def _delay(self):
         rng = self.faults.rng
         if rng.random() < 0.03:
-            return self.rt.io_wait(rng.uniform(0.05, 0.6))  # a slow disk, a busy tab
-        return self.rt.io_wait(rng.uniform(0.0005, 0.008))
+            return rng.uniform(0.05, 0.6)  # a slow disk, a busy tab
+        return rng.uniform(0.0005, 0.008)
+
+    def _latency(self):
+        return self.rt.io_wait(self._delay())
 
     async def _op(self, op, call):
+        fut = self.rt.future()
+        page = self.rt.ctx
+
+        def transaction():
+            if not page.alive:
+                return  # the page died before its transaction ran: aborted
+            try:
+                value = self._run(op, call)
+            except BaseException as exc:
+                fut.set_exception(exc)
+                return
+            fut.set_result(value)
+        # An event of the store, not of the tab: a frozen tab's transaction keeps its place.
+        self.rt.sched.later(self._delay(), self._backend, transaction, IO)
+        result = await fut
+        delay, self.completion_delay = self.completion_delay, None
+        if delay is None:
+            await self._latency()
+        else:
+            await self.rt.io_wait(delay)
+        return result
+
+    def _run(self, op, call):
         write = op in WRITES
-        await self._latency()
         self.ops += 1
         kind = self.faults.draw(write or op == "open", op)
         if kind is not None and kind != "commit":
@@ -140,7 +182,6 @@ class FaultyStore(Store):
             raise _fault(kind, op)
         if write and self.observer is not None:
             self.observer(self, op, jobs_before, meta_before)
-        await self._latency()
         return result
 
     # -- the Store interface -------------------------------------------------------------

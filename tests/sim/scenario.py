@@ -136,3 +136,82 @@ def every(tab, name, seconds, key):
         actions.user(world, t, "every", lambda: t.jobs.every(name, seconds, {"n": -1},
                                                              key=key), (key, seconds))
     return act
+
+
+def freeze_after_claim(tab, queue, thaw_after=0.09, completion=0.4):
+    """Once: when tab ``tab`` commits a claim of a job of ``queue`` (pending ->
+    processing), its page gets the ``freeze`` event before that write's completion
+    reaches it (the completion takes ``completion`` s: a slow disk, a busy tab), and is
+    thawed ``thaw_after`` s later, so the claim returns to the tab after it led again."""
+    def act(world):
+        t = world.tabs[tab]
+        observe = t.store.observer
+
+        def hook(store, op, jobs_before, meta_before):
+            observe(store, op, jobs_before, meta_before)
+            claimed = [job_id for job_id, rec in world.memory.jobs.items()
+                       if rec["status"] == "processing" and rec["queue"] == queue
+                       and (jobs_before.get(job_id) or {}).get("status") == "pending"]
+            if not claimed or store.observer is not hook:
+                return
+            store.observer = observe
+            store.completion_delay = completion
+            world.trace.add(t.name, "claim committed", f"{claimed[0][-6:]}; freeze next")
+            world.sched.later(0.0, world.ctx, lambda: freeze(tab)(world))
+            world.sched.later(thaw_after, world.ctx, lambda: thaw(tab)(world))
+        t.store.observer = hook
+    return act
+
+
+def pause_then_stop(tab, queue, paused=True):
+    """Page code in tab ``tab`` pauses (``paused=False``: resumes) ``queue`` and, while
+    that write is in flight, stops its queue (a page turning background work off)."""
+    @(lambda f: _page(tab, f))
+    def act(world):
+        t = world.tabs[tab]
+        call = t.jobs.pause if paused else t.jobs.resume
+        actions.user(world, t, "pause" if paused else "resume", lambda: call(queue), queue)
+        actions.user(world, t, "stop", t.jobs.stop, "")
+    return act
+
+
+
+def freeze_next_to_write(op="atomic"):
+    """Once: the first tab that starts an ``op`` transaction after this action is frozen
+    without warning right after it started it (a hung main thread), before that
+    transaction's latency passed."""
+    def act(world):
+        hooks = []
+
+        def hook(t):
+            store = t.store
+            start = store._op
+
+            def hooked(name, call):
+                if name == op and hooks:
+                    for tab, original in hooks:
+                        tab.store._op = original
+                    del hooks[:]
+                    world.frozen_at_write = t
+                    world.trace.add(t.name, "transaction started", f"{op}; freeze next")
+                    world.sched.later(0.0, world.ctx,
+                                      lambda: actions.freeze(world, t, warned=False))
+                return start(name, call)
+            hooks.append((t, start))
+            store._op = hooked
+        for t in world.tabs:
+            if t.ctx.alive:
+                hook(t)
+    return act
+
+
+def close_leader(world):
+    """The tab that the stored leader record names closes."""
+    tab = actions.leader_tab(world)
+    if tab is not None:
+        actions.close(world, tab, crash=False)
+
+
+def thaw_frozen_at_write(world):
+    """Thaw the tab ``freeze_next_to_write`` froze."""
+    actions.thaw(world, world.frozen_at_write)

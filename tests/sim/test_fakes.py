@@ -301,6 +301,36 @@ def test_a_working_store_commits_after_latency_and_reports_the_write():
     assert seen == ["atomic"] and "j1" in inner.jobs
 
 
+def test_a_transaction_created_before_a_freeze_keeps_its_place_and_a_dead_tabs_aborts():
+    """Given a tab that starts a transaction and is frozen before its latency passed,
+    when time passes, then the transaction commits in its place (IndexedDB orders
+    readwrite transactions by creation) while the tab learns of it only after the thaw;
+    given a tab that dies before its transaction ran, then nothing is written."""
+    sched, rt, inner, store, seen = store_for({})
+    ctx = rt.ctx
+    out = []
+
+    async def go():
+        out.append(await store.atomic(put_job))
+        out.append(sched.time)
+    rt.spawn(go(), "go")
+    sched.run_until(0.0001)  # the page ran: its transaction is created, not yet run
+    assert seen == []
+    sched.freeze(ctx)
+    sched.run_until(5)
+    assert "j1" in inner.jobs and seen == ["atomic"] and out == []
+    sched.thaw(ctx)
+    sched.run_until(6)
+    assert out[0] == "done" and out[1] >= 5
+
+    sched, rt, inner, store, seen = store_for({})
+    rt.spawn(store.atomic(put_job), "go")
+    sched.run_until(0.0001)
+    sched.kill(rt.ctx)
+    sched.run_until(5)
+    assert inner.jobs == {} and seen == []
+
+
 def test_wall_clock_steps_but_monotonic_does_not():
     """Given a wall-clock step back of an hour, then now() goes back, monotonic() not."""
     sched, origin, (rt, _) = make()

@@ -4,7 +4,6 @@ A test for a finding that is still open is marked ``xfail(strict=True)``: it doc
 the failure and turns red (XPASS) once the core is fixed, so the mark must go. Each test
 below failed on main f2e2037 and passes since the fix."""
 
-
 from tests.sim.test_sim import pytestmark  # noqa: F401  (skip until JobQueue takes a runtime)
 
 
@@ -124,3 +123,55 @@ def test_S11_a_live_leader_that_goes_hidden_while_running_a_job_is_not_replaced(
     stolen = [i for i in res.trace.items if i[2] == "lock stolen"]
     done = [i for i in res.trace.items if i[2] == "ev completed" and " a1/" in i[3]]
     assert not stolen and done, res.describe(full_trace=True)
+
+
+def test_S12_a_claim_that_returns_after_a_quick_thaw_does_not_free_the_new_epochs_slot():
+    """Given a lone leader whose claim of job A (queue a) commits, then the page gets the
+    freeze event (it hands leadership over) before the claim's completion reaches it,
+    and is thawed 90 ms later (it leads again: a new epoch recovers A and runs it again),
+    when that old claim returns under the new epoch and more work for queue a arrives
+    while A runs, then queue a still runs one job at a time (concurrency 1)."""
+    s = sc()
+    res = s.run([(0.3, s.pause(0, "a")),
+                 (0.5, s.enqueue(0, "work", {"t": 3.0}, queue="a")),
+                 (0.6, s.enqueue(0, "work", {"t": 3.0}, queue="a")),
+                 (1.0, s.freeze_after_claim(0, "a")),
+                 (1.5, s.resume(0, "a")),
+                 (2.5, s.enqueue(0, "quick", queue="a"))],
+                tabs=1, config={"leader_silence": 4.0, "concurrency": 1, "retries": 2},
+                duration=12.0)
+    assert res.ok, res.describe(full_trace=True)
+    thawed = [i for i in res.trace.items if i[2] == "thaw"]
+    leads = [i for i in res.trace.items if i[2] == "leader"]
+    assert thawed and len(leads) == 2, res.describe(full_trace=True)
+
+
+def test_S13_a_pause_or_resume_in_flight_when_the_page_stops_its_queue_ends_cleanly():
+    """Given two tabs, when page code in the follower pauses queue a, then stops its
+    queue while that write is in flight, and later (started again) resumes a and stops
+    again the same way, then neither call raises (the write landed; the closed channel
+    just carries no message) and the leader still runs a job of queue a."""
+    s = sc()
+    res = s.run([(1.0, s.pause_then_stop(1, "a")), (2.0, s.restart(1)),
+                 (3.0, s.pause_then_stop(1, "a", paused=False)),
+                 (4.0, s.enqueue(0, "quick", queue="a"))],
+                tabs=2, config={"leader_silence": 4.0})
+    assert res.ok, res.describe(full_trace=True)
+    assert any(i[2] == "ev completed" and i[1] == "t0" for i in res.trace.items), \
+        res.describe(full_trace=True)
+
+
+def test_S14_a_tab_frozen_in_its_become_leader_transaction_writes_no_epoch_after_a_theft():
+    """Given three tabs, when the leader closes, the next tab is granted the lock and is
+    frozen without warning right after it started its become_leader transaction, the
+    third tab takes over after the silence and then closes too, and the frozen tab
+    thaws, then no epoch is written by a tab that does not hold the lock (a transaction
+    started before a freeze keeps its place: IndexedDB runs readwrite transactions of
+    one scope in the order they were created)."""
+    s = sc()
+    res = s.run([(2.9, s.freeze_next_to_write()), (3.0, s.close_leader),
+                 (12.0, s.close_leader), (13.0, s.thaw_frozen_at_write)],
+                tabs=3, config={"leader_silence": 2.0}, duration=20.0)
+    assert res.ok, res.describe(full_trace=True)
+    assert any(i[2] == "lock stolen" for i in res.trace.items), \
+        res.describe(full_trace=True)

@@ -5,6 +5,7 @@
 // - benchCall(name, argsJson, done): calls window.benchFns[name](...args) (sync or async)
 //   and hands `done` a JSON string {"ok": value} or {"error": text}.
 // - pagehide writes its time to localStorage "bench:pagehide" (failover figures).
+// - benchHeartbeat.start()/stop(): the main thread's longest stall in between (workers).
 (function () {
   "use strict";
   window.stamp = function () { return performance.timeOrigin + performance.now(); };
@@ -34,6 +35,30 @@
   window.addEventListener("pagehide", function () {
     try { localStorage.setItem("bench:pagehide", String(stamp())); } catch (e) {}
   });
+  // benchHeartbeat: a 16 ms interval timer noting its longest gap, i.e. the main thread's
+  // longest stall while it runs (the worker figure); stop() counts the gap up to now too.
+  window.benchHeartbeat = (function () {
+    var timer = null, last = 0, maxGap = 0, ticks = 0;
+    function beat() {
+      var now = performance.now();
+      maxGap = Math.max(maxGap, now - last);
+      last = now;
+      ticks += 1;
+    }
+    return {
+      start: function () {
+        clearInterval(timer);
+        last = performance.now(); maxGap = 0; ticks = 0;
+        timer = setInterval(beat, 16);
+      },
+      stop: function () {
+        clearInterval(timer);
+        timer = null;
+        beat();
+        return {maxGap: maxGap, ticks: ticks - 1};
+      }
+    };
+  })();
   window.benchFns = window.benchFns || {};
   window.benchCall = function (name, argsJson, done) {
     var fn = window.benchFns[name];

@@ -51,10 +51,11 @@ def main(argv=None):
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
 
-    build = harness.load_serve_module()  # noqa: F841  (imports tools/serve.py)
-    httpd, thread, port = build.start_server(ROOT, 0)
+    serve = harness.load_serve_module()  # tools/serve.py
+    httpd, thread, port = serve.start_server(ROOT, 0)
     profile = tempfile.mkdtemp(prefix="bj-bench-inspector-")
-    driver = harness.start_browser(profile)
+    session = harness.start_browser("chromium", profile)  # tools/browsers.py
+    driver = session.driver
     driver.set_script_timeout(600)
     started = time.time()
     try:
@@ -63,7 +64,7 @@ def main(argv=None):
         for n in SIZES:
             results[n] = measure(driver, f"http://127.0.0.1:{port}", n, args.runs)
     finally:
-        driver.quit()
+        session.quit()
         httpd.shutdown()
         httpd.server_close()
     small = statistics.median(results[SIZES[0]]["runs_ms"])

@@ -333,8 +333,13 @@ async def run_one(name):
 
 async def worker_round_trips(n, gap_ms):
     """First worker job (starts the worker), then ``n`` worker jobs and ``n`` main-thread
-    jobs of the same no-op handler, alternating; enqueue-to-completed times in ms."""
+    jobs of the same no-op handler, alternating; enqueue-to-completed times in ms. A 16 ms
+    heartbeat (common.js) runs through the first job and 50 ms after it: its longest gap
+    is the main thread's longest stall meanwhile."""
+    window.benchHeartbeat.start()
     first = await run_one("wnoop")
+    await sleep_ms(50)
+    beat = window.benchHeartbeat.stop()
     pool = jobs._workers
     start_s = list(pool.start_seconds) if pool is not None else []
     worker = []
@@ -344,11 +349,23 @@ async def worker_round_trips(n, gap_ms):
         await sleep_ms(gap_ms)
         main.append(await run_one("noop"))
         await sleep_ms(gap_ms)
-    return {"first_job_ms": first, "start_ms": [s * 1000 for s in start_s],
+    return {"first_job_ms": first, "first_job_gap_ms": beat.maxGap,
+            "first_job_beats": beat.ticks, "start_ms": [s * 1000 for s in start_s],
             "worker": worker, "main": main}
 
 
 # -- evidence -----------------------------------------------------------------------------
+def import_cost(name):
+    """ms to import module ``name`` now, on the main thread (Brython compiles it here);
+    None when the page already imported it (then it paid earlier, e.g. at start)."""
+    import sys
+    if name in sys.modules:
+        return None
+    t0 = perf.now()
+    __import__(name)
+    return perf.now() - t0
+
+
 def get_timers():
     out = {}
     for label in TIMERS:
@@ -366,7 +383,8 @@ FNS = {"throughput": throughput, "latency": latency, "state": tab_state,
        "pick_drop": pick_drop, "put_cost": put_cost,
        "tx_cost": tx_cost, "trigger_cost": trigger_cost,
        "trigger_writes": trigger_writes,
-       "worker_round_trips": worker_round_trips, "timers": get_timers, "reset_timers": reset_timers}
+       "worker_round_trips": worker_round_trips, "timers": get_timers, "reset_timers": reset_timers,
+       "import_cost": import_cost}
 
 
 def py_call(name, args_json, done):
