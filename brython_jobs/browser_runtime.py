@@ -15,6 +15,10 @@ from .runtime import Runtime, Locks, LockRequest, Channel
 _py_json = javascript.JSON
 IDLE_TIMEOUT_MS = 2000   # an idle callback runs by then even if the page never idles
 IDLE_FALLBACK_MS = 200   # without requestIdleCallback: after the page's own start-up
+# Looked up once: each attribute of a JS object read from Python costs a conversion.
+_Date = scope.Date
+_perf = scope.performance
+_Math = scope.Math
 
 
 class BrowserLockRequest(LockRequest):
@@ -123,13 +127,13 @@ class BrowserRuntime(Runtime):
         self._listening = False
 
     def now(self):
-        return scope.Date.now() / 1000
+        return _Date.now() / 1000
 
     def monotonic(self):
-        return scope.performance.now() / 1000
+        return _perf.now() / 1000
 
     def random(self):
-        return scope.Math.random()
+        return _Math.random()
 
     def new_id(self):
         return jsenv.new_id()

@@ -13,9 +13,12 @@ Every message is one versioned envelope: ``{"v": 1, "type": str, "from": tab id,
 ``pong``   that leader's answer, ``{"epoch": n}``
 ``visibility`` the leader of ``{"epoch": n, "hidden": bool}`` was hidden or shown
 
-Job events are sent in batches: those posted in one task (finishing a job and starting
-the next, say) go out as one ``events`` message, which halves the messages and
-conversions per job on a busy leader.
+Job events are sent in batches: those posted before the next task (a timer of 0 s:
+finishing a job and starting the next, a batch of enqueues, the outcome and the next
+claim of a busy queue) go out as one ``events`` message, which halves the messages and
+conversions per job on a busy leader. An ``enqueued`` event goes out at the end of the
+current task with whatever was batched before it (the leader wakes on it, and events keep
+their order).
 
 Malformed messages are reported once as a warning and ignored, never fatal. A channel
 does not deliver to its own sender, so the sending tab handles its own events directly.
@@ -71,6 +74,8 @@ class Bus:
         self.sender = sender
         self.on_message = on_message
         self._events = None
+        self._timer = False    # a flush on the next task is scheduled
+        self._soon = False     # a flush at the end of this task is scheduled
         self._channel = runtime.channel(channel_name, self._receive)
 
     def _receive(self, raw):
@@ -88,13 +93,24 @@ class Bus:
             self._channel.post(envelope(kind, self.sender, data))
 
     def post_event(self, data):
-        """Queue a job event; the events of this task go out together."""
+        """Queue a job event; the events posted until the next task go out together,
+        an ``enqueued`` one at the end of this task."""
         if self._events is None:
             self._events = []
-            self._rt.call_soon(self._flush)
+            if not self._timer:
+                self._timer = True
+                self._rt.call_later(0, self._timed_flush)
         self._events.append(data)
+        if data["event"] == "enqueued" and not self._soon:
+            self._soon = True
+            self._rt.call_soon(self._flush)
+
+    def _timed_flush(self):
+        self._timer = False
+        self._flush()
 
     def _flush(self):
+        self._soon = False
         events, self._events = self._events, None
         if not events:
             return

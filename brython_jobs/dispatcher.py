@@ -19,9 +19,9 @@ Rules that answer faults:
   instead of claiming its own queue's next job (round robin by last service).
 """
 
-from .errors import Fenced, StaleWrite
+from .errors import Fenced
 from .events import job_event
-from .outcomes import AttemptRunner, RunningJob
+from .outcomes import AttemptRunner, Reserved, RunningJob
 from .picking import plan
 from .runtime import Signal
 
@@ -47,12 +47,14 @@ class Dispatcher:
         self._worker_pool = worker_pool
         self.epoch = None
         self.running = {}          # queue -> RunningJob
+        self._claiming = set()     # queues with a claim_next of the loop in flight
         self._signal = Signal(runtime)
         self._attempts = AttemptRunner(runtime, engine, handlers, emit, leadership,
                                        worker_pool)
         self._reset()
 
     def _reset(self):
+        self._ready = False        # recovery done: no earlier epoch's job holds a queue
         self._full_pass = True     # False: only enqueue hints woke the loop
         self._hints = {}           # queue -> [earliest due, earliest expiry] since
         self._wake_at = None       # when the last full pass planned to look again
@@ -132,6 +134,45 @@ class Dispatcher:
                     pool.cancel(job_id)  # stops the worker running it
                 self.wake()
 
+    # -- claiming in the enqueue transaction ------------------------------------------
+    def reserve(self, specs):
+        """Before an enqueue in this (leader) tab: the slot of the first queue among
+        ``specs`` with a due job that could start now, held so that nothing else claims
+        in that queue until ``reserved`` gives it back. Returns ``(queue, epoch, live,
+        slot)``, the first three for ``Engine.enqueue_and_claim``, or None (enqueue as
+        usual)."""
+        epoch = self.epoch
+        if epoch is None or not self._ready or self._waiting \
+                or len(self.running) + len(self._claiming) >= self._config.concurrency:
+            return None  # not leading, or queues wait for a slot (round robin)
+        now = self._rt.now()
+        for spec in specs:
+            queue = spec["queue"]
+            if spec["run_at"] <= now and queue not in self.running \
+                    and queue not in self._claiming and queue not in self._paused:
+                slot = Reserved(queue)
+                self.running[queue] = slot
+                return (queue, epoch,
+                        lambda: self.epoch == epoch and self.running.get(queue) is slot,
+                        slot)
+        return None
+
+    def reserved(self, held, claimed):
+        """After that enqueue (``held`` from ``reserve``; ``claimed``: the job its
+        transaction claimed, None if none or it raised): start the job in the slot, or
+        give the slot back and look again (an enqueue of the same queue meanwhile left
+        its job to the slot's holder). A job claimed under a lost epoch is left to the
+        next leader's recovery, as any claim is."""
+        queue, epoch, slot = held[0], held[1], held[3]
+        if self.running.get(queue) is not slot:
+            return  # stopped (and maybe started again) meanwhile
+        del self.running[queue]
+        if claimed is None or self.epoch != epoch:
+            self.wake()
+            return
+        self._start(RunningJob(claimed, epoch, self._attempts.progress))
+        self._rt.spawn(self._run(self.running[queue], epoch), "running job " + claimed["id"])
+
     # -- the loop ---------------------------------------------------------------------
     async def _loop(self, epoch):
         ready = False
@@ -142,7 +183,7 @@ class Dispatcher:
             try:
                 if not ready:
                     await self._start_up(epoch)
-                    ready = True
+                    ready = self._ready = True
                     need_pass = True
                 if need_pass:
                     wake_at = await self._pass(epoch)
@@ -308,8 +349,14 @@ class Dispatcher:
 
     async def _claim(self, queue, epoch):
         """Claim and start the next due job of ``queue``; True if one started."""
-        claimed, gone = await self._engine.claim_next(
-            queue, epoch, live=lambda: self.epoch == epoch)
+        if queue in self.running or len(self.running) >= self._config.concurrency:
+            return False  # an enqueue claiming in its own transaction took the slot
+        self._claiming.add(queue)
+        try:
+            claimed, gone = await self._engine.claim_next(
+                queue, epoch, live=lambda: self.epoch == epoch)
+        finally:
+            self._claiming.discard(queue)
         for rec in gone:
             self._emit(job_event(rec), rec)
         if claimed is None:
@@ -319,7 +366,7 @@ class Dispatcher:
             # freeze handed the lock over, a quick thaw led again): the slots are the new
             # epoch's now, whose recovery took the job over; never start it in them.
             return False
-        self._start(RunningJob(claimed, epoch, self._progress))
+        self._start(RunningJob(claimed, epoch, self._attempts.progress))
         self._rt.spawn(self._run(self.running[queue], epoch), f"running job {claimed['id']}")
         return True
 
@@ -350,7 +397,7 @@ class Dispatcher:
                 # The slot is this runner's, or was freed under it (the attempt that just
                 # ended was cancelled meanwhile): the job it claimed runs in it, never
                 # left processing beside another one.
-                nxt = RunningJob(nxt, epoch, self._progress)
+                nxt = RunningJob(nxt, epoch, self._attempts.progress)
                 self._start(nxt)
                 current = nxt
         finally:
@@ -360,14 +407,3 @@ class Dispatcher:
                 self.wake()
                 if not self.running:
                     self._leadership.maybe_hand_over()
-
-    async def _progress(self, job, fraction, message):
-        try:
-            rec = await self._engine.progress(job.record, job.epoch, fraction, message)
-        except StaleWrite:
-            return None
-        except Fenced:
-            self._leadership.fenced(job.epoch)
-            return None
-        self._emit("progress", rec)
-        return rec

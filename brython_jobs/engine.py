@@ -13,7 +13,8 @@ holds. A leader that was frozen and replaced therefore cannot write anything whe
 wakes, and a late outcome of an earlier attempt is refused.
 
 Recurring schedules live in recurring.py, debounce/throttle in bursts.py and the control
-operations any tab may call (cancel, redrive, pause) in control.py, all mixed in; request
+operations any tab may call (cancel, redrive, pause) in control.py, the leader record's
+operations (become_leader, heartbeat, resign, takeover) in metas.py, all mixed in; request
 validation (``Config``, ``job_spec``) in specs.py.
 """
 
@@ -23,9 +24,9 @@ from .bursts import Bursts
 from .control import Control
 from .errors import Fenced  # noqa: F401  (re-exported under its old home)
 from .metas import (  # noqa: F401  (LEADER...THROTTLE re-exported)
-    LEADER, PAUSED, SEQ, SCHEDULE, THROTTLE, check_leader, next_seq, run_key,
+    LEADER, PAUSED, SEQ, SCHEDULE, THROTTLE, LeaderOps, check_leader, next_seq, run_key,
 )
-from .picking import plan
+from .picking import pick_key, plan
 from .records import (
     PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED, check_payload, is_number,
     new_record, problem,
@@ -41,7 +42,7 @@ def _token(held):
     return token if type(token) is int else 0
 
 
-class Engine(Control, Recurring, Bursts):
+class Engine(LeaderOps, Control, Recurring, Bursts):
     """Core operations. ``clock()`` returns epoch seconds, ``rand()`` a float in [0, 1),
     ``new_id()`` a unique job id string.
 
@@ -91,104 +92,92 @@ class Engine(Control, Recurring, Bursts):
         ended.append(gone)
         return None
 
+    def _insert_all(self, tx, specs, now, gone):
+        out = []
+        for spec in specs:
+            existing = None
+            if spec["key"] is not None:
+                existing = self._live_by_key(tx, spec["key"], now, gone)
+            if existing is not None:
+                out.append((existing, False))
+            else:
+                out.append((self._insert(tx, spec, now), True))
+        return out
+
+    @staticmethod
+    def _keys_of(specs):
+        keys = []
+        for spec in specs:
+            if spec["key"] is not None and spec["key"] not in keys:
+                keys.append(spec["key"])
+        return keys
+
     async def enqueue_many(self, specs, ended=None):
         """Insert validated specs (from ``job_spec``) in one transaction. Returns a list of
         ``(record, created)``; a spec whose key matches a pending job that can still run
         yields that job. Keyed jobs found expired are expired and appended to ``ended``
         (a list, when given)."""
         now = self.clock()
-        keys = []
-        for spec in specs:
-            if spec["key"] is not None and spec["key"] not in keys:
-                keys.append(spec["key"])
         gone = []
-
-        def fn(tx):
-            out = []
-            for spec in specs:
-                existing = None
-                if spec["key"] is not None:
-                    existing = self._live_by_key(tx, spec["key"], now, gone)
-                if existing is not None:
-                    out.append((existing, False))
-                else:
-                    out.append((self._insert(tx, spec, now), True))
-            return out
-        out = await self.store.atomic(fn, meta_keys=(SEQ,), pending_keys=keys)
+        out = await self.store.atomic(lambda tx: self._insert_all(tx, specs, now, gone),
+                                      meta_keys=(SEQ,), pending_keys=self._keys_of(specs))
         if ended is not None:
             ended.extend(gone)
         return out
 
-    # -- leadership ------------------------------------------------------------------
-    async def become_leader(self, tab_id, live=None, hidden=False):
-        """Start a new leader epoch for this tab; returns the epoch. ``live()``, checked
-        inside the transaction, says whether the tab still holds the lock: if not,
-        nothing is written and None is returned."""
+    async def enqueue_and_claim(self, specs, queue, epoch, live=None, ended=None):
+        """``enqueue_many``, and in the same transaction claim for leader ``epoch`` the
+        job of ``queue`` that a dispatch would claim next, when it is one of the new
+        jobs: the leader tab's enqueue into an idle queue starts the job without a
+        transaction of its own. The caller holds the queue's slot (nothing else claims
+        in ``queue`` meanwhile). Nothing is claimed (the jobs are enqueued as usual) when
+        another tab leads, ``queue`` is paused, ``live()`` says the caller stopped
+        dispatching, no new job of ``queue`` is due, or a stored pending job of
+        ``queue`` would be picked first (due, expired or malformed: the dispatcher deals
+        with it). Returns ``(list of (record, created), claimed record or None)``."""
         now = self.clock()
+        gone = []
+        state = {"out": None, "candidate": None, "claimed": None}
 
-        def fn(tx):
-            if live is not None and not live():
-                return None
-            old = tx.metas.get(LEADER) or {}
-            epoch = (old.get("epoch") or 0) + 1
-            tx.put_meta(LEADER, {"epoch": epoch, "tab": tab_id, "beat": now, "since": now,
-                                 "hidden": hidden})
-            return epoch
-        return await self.store.atomic(fn, meta_keys=(LEADER,))
-
-    async def heartbeat(self, epoch, hidden=False):
-        """Record that the leader of ``epoch`` is alive (``hidden``: its page is hidden,
-        so its timers may be throttled); raises ``Fenced`` if replaced."""
-        now = self.clock()
-
-        def fn(tx):
-            check_leader(tx, epoch)
-            leader = dict(tx.metas[LEADER])
-            leader["beat"] = now
-            leader["hidden"] = hidden
-            tx.put_meta(LEADER, leader)
-        await self.store.atomic(fn, meta_keys=(LEADER,))
-
-    async def resign(self, epoch):
-        """Mark the epoch as ended so no follower waits for its silence."""
-        def fn(tx):
-            leader = tx.metas.get(LEADER)
-            if leader is not None and leader.get("epoch") == epoch:
-                leader = dict(leader)
-                leader["beat"] = None
-                tx.put_meta(LEADER, leader)
-        await self.store.atomic(fn, meta_keys=(LEADER,))
-
-    async def leader_info(self):
-        """The stored ``{"epoch", "tab", "beat"}`` of the leader, or None."""
-        return await self.store.meta_get(LEADER)
-
-    async def claim_takeover(self, epoch, beat, tab_id):
-        """A follower that saw the leader of ``epoch`` silent at heartbeat ``beat`` claims
-        the right to steal its lock: True only for the first such claim, while the stored
-        heartbeat is still that one. The claim changes the heartbeat, so every other
-        follower starts a new observation window instead of stealing too (two followers
-        stealing one after the other would replace the first thief as well)."""
-        now = self.clock()
-
-        def fn(tx):
-            leader = tx.metas.get(LEADER)
-            if leader is None or leader.get("epoch") != epoch or leader.get("beat") != beat:
+        def fn(tx, rec):
+            if rec is None:
+                out = state["out"] = self._insert_all(tx, specs, now, gone)
+                leader = tx.metas.get(LEADER)
+                if leader is None or leader.get("epoch") != epoch \
+                        or queue in (tx.metas.get(PAUSED) or []) \
+                        or (live is not None and not live()):
+                    return True
+                best = None
+                for pair in out:
+                    new = pair[0]
+                    if pair[1] and new["queue"] == queue and new["run_at"] <= now \
+                            and (best is None or pick_key(new) < pick_key(best)):
+                        best = new
+                if best is None:
+                    return True
+                state["candidate"] = best
+                state["claimed"] = tr.claim(best, now, epoch)
+                tx.put(state["claimed"])  # provisional: the walk may take it back
                 return False
-            leader = dict(leader)
-            leader["beat"] = now
-            leader["taking_over"] = tab_id
-            tx.put_meta(LEADER, leader)
+            # The walk meets the stored pending jobs of the queue in pick order (not
+            # the new ones): the candidate stands once it sorts before the next one.
+            best = state["candidate"]
+            if problem(rec) is None and is_number(rec.get("npri")) \
+                    and not timing.is_expired(rec, now):
+                if pick_key(best) < pick_key(rec):
+                    return True
+                if rec["run_at"] > now:
+                    return False  # not due: a dispatch would walk past it too
+            tx.put(best)  # back to pending as inserted: a stored job goes first
+            state["claimed"] = None
             return True
-        return await self.store.atomic(fn, meta_keys=(LEADER,))
+        await self.store.walk_pending(queue, fn, meta_keys=(SEQ, LEADER, PAUSED),
+                                      pending_keys=self._keys_of(specs))
+        if ended is not None:
+            ended.extend(gone)
+        return state["out"], state["claimed"]
 
-    def leader_is_silent(self, info, now):
-        """True when a follower may take over: no leader ever, a resigned one, or one whose
-        last heartbeat is older than ``leader_silence``."""
-        if info is None or info.get("beat") is None:
-            return True
-        return now - info["beat"] > self.config.leader_silence
-
+    # -- leadership: become_leader, heartbeat, resign... in metas.LeaderOps ------------
     async def recover(self, epoch):
         """Leader start-up: jobs left processing by an earlier epoch (its tab closed,
         crashed or was replaced) go back to pending with the attempt counted, or fail when

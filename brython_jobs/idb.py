@@ -5,6 +5,7 @@ has no index API and an invalid default transaction mode), so this module wraps
 ``indexedDB`` itself; it is the only module that touches the IndexedDB API.
 
 - ``request(req)``: one request -> one awaitable of its result (None for a miss).
+- ``results(reqs)``: the requests of one transaction -> one awaitable of their results.
 - ``done(tx)``: one transaction -> one awaitable that resolves on commit and raises on
   error or abort. Writers await it before reporting success.
 - ``Cursor``: ``await cursor.next()`` steps an index or store cursor.
@@ -18,7 +19,7 @@ the database cannot be opened at all.
 """
 
 from .errors import StorageError, StorageUnavailable, storage_error  # noqa: F401
-from .jsenv import scope, is_nullish
+from .jsenv import NULL, scope, is_nullish
 
 # open() failing with these means IndexedDB cannot be used here at all (an opaque
 # origin, storage blocked by the browser's settings, a private window).
@@ -65,6 +66,32 @@ def request(req):
             reject(_error(req, "request failed"))
         req.onsuccess = ok
         req.onerror = bad
+    return scope.Promise.new(executor)
+
+
+def results(reqs):
+    """An awaitable of the results of ``reqs``, requests of one transaction issued in
+    this order: one JS array (null for a miss), in that order. IndexedDB runs the
+    requests of a transaction in the order they were made, so one handler collects them
+    all: one await and one conversion for a transaction's reads instead of one each."""
+    n = len(reqs)
+    values = scope.Array.new()
+
+    def executor(resolve, reject):
+        def ok(ev):
+            value = ev.target.result
+            values.push(NULL if is_nullish(value) else value)  # never undefined
+            if values.length == n:
+                resolve(values)
+
+        def bad(ev):
+            reject(_error(ev.target, "request failed"))
+        if n == 0:
+            resolve(values)
+            return
+        for req in reqs:
+            req.onsuccess = ok
+            req.onerror = bad
     return scope.Promise.new(executor)
 
 

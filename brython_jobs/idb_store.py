@@ -35,6 +35,10 @@ def _load_all(values):
     return out
 
 
+def _ignore(reason):
+    return None
+
+
 def _is_number(value):
     return type(value) in (int, float)
 
@@ -42,6 +46,7 @@ VERSION = 1
 JOBS = "jobs"
 META = "meta"
 BOTH = [JOBS, META]
+_BOTH_JS = to_js(BOTH)
 _HIGH = []  # an empty array sorts after every number and string in IndexedDB keys
 
 
@@ -85,11 +90,13 @@ class IndexedDBStore(Store):
             self.db.close()
             self.db = None
 
-    def _tx(self, mode, stores=BOTH):
+    def _tx(self, mode, stores=None):
         if self.db is None:
             raise idb.StorageError(f"{self.db_name} is not open")
         try:
-            tx = self.db.transaction(stores, mode)
+            # Both stores as one JS array made once: a Python list would be converted
+            # at each call.
+            tx = self.db.transaction(_BOTH_JS if stores is None else stores, mode)
         except Exception as exc:  # e.g. InvalidStateError: the connection is closing
             raise idb.storage_error(f"{self.db_name}: cannot begin a transaction: {exc}",
                                     idb.thrown_name(exc))
@@ -97,18 +104,35 @@ class IndexedDBStore(Store):
         return idb.watch(tx) if mode == "readwrite" else tx
 
     def _convert(self, txo):
-        """Every value the transaction writes, converted to JS before the first put."""
-        puts = []
-        for rec in txo.final_puts():
+        """Every value the transaction writes, converted to JS before the first put, in
+        one conversion: ``(records, [(meta key, value or None to delete)])``."""
+        puts = txo.final_puts()
+        values = []
+        for rec in puts:
             if type(rec.get("id")) is not str:  # put() would throw DataError midway
                 raise idb.StorageError(f"{self.db_name}: write refused: id "
                                        f"{rec.get('id')!r} is not a valid key", "DataError")
-            puts.append(to_js(rec))
+            values.append(rec)
+        meta_puts = txo.meta_puts
+        for key in meta_puts:
+            if meta_puts[key] is not None:
+                values.append(meta_puts[key])
+        if not values:
+            return [], [(key, None) for key in meta_puts]
+        js = to_js(values)
+        recs = []
+        i = 0
+        for rec in puts:
+            recs.append(js[i])
+            i += 1
         metas = []
-        for key in txo.meta_puts:
-            value = txo.meta_puts[key]
-            metas.append((key, None if value is None else to_js(value)))
-        return puts, metas
+        for key in meta_puts:
+            if meta_puts[key] is None:
+                metas.append((key, None))
+            else:
+                metas.append((key, js[i]))
+                i += 1
+        return recs, metas
 
     def _write(self, tx, jobs, meta, txo, converted):
         try:
@@ -140,18 +164,25 @@ class IndexedDBStore(Store):
             out.append(to_py(await promise))
         return out
 
-    async def _read(self, jobs, meta, job_ids, meta_keys, pending_keys):
-        """Issue every read of a transaction at once, then collect them into a Tx."""
-        reads = []
+    @staticmethod
+    def _issue_reads(jobs, meta, job_ids, meta_keys, pending_keys):
+        """Issue every read of a transaction at once; the promise of their results (one
+        JS array, see ``idb.results``), or None when there is nothing to read."""
+        reqs = []
         for job_id in job_ids:
-            reads.append(idb.request(jobs.get(job_id)))
+            reqs.append(jobs.get(job_id))
         if pending_keys:
             key_index = jobs.index("key")
             for key in pending_keys:
-                reads.append(idb.request(key_index.get(idb.only([key, PENDING]))))
+                reqs.append(key_index.get(idb.only([key, PENDING])))
         for key in meta_keys:
-            reads.append(idb.request(meta.get(key)))
-        values = await self._gather(reads)
+            reqs.append(meta.get(key))
+        return idb.results(reqs) if reqs else None
+
+    @staticmethod
+    def _collect(values, job_ids, meta_keys, pending_keys):
+        """The Tx of the values read (converted in one go), in the order issued."""
+        values = to_py(values) if values is not None else []
         found = {}
         by_key = {}
         metas = {}
@@ -171,7 +202,9 @@ class IndexedDBStore(Store):
         tx = self._tx("readwrite")
         jobs = tx.objectStore(JOBS)
         meta = tx.objectStore(META)
-        txo = await self._read(jobs, meta, job_ids, meta_keys, pending_keys)
+        reads = self._issue_reads(jobs, meta, job_ids, meta_keys, pending_keys)
+        txo = self._collect(None if reads is None else await reads, job_ids, meta_keys,
+                            pending_keys)
         try:
             result = fn(txo)
             converted = self._convert(txo)
@@ -186,20 +219,25 @@ class IndexedDBStore(Store):
         tx = self._tx("readwrite")
         jobs = tx.objectStore(JOBS)
         meta = tx.objectStore(META)
-        txo = await self._read(jobs, meta, job_ids, meta_keys, pending_keys)
+        reads = self._issue_reads(jobs, meta, job_ids, meta_keys, pending_keys)
+        # The queue's cursor opens with the reads, one round trip instead of two: it
+        # sees the records as stored when the transaction began, whatever fn writes.
+        cursor = idb.Cursor(jobs.index("pick").openCursor(
+            idb.key_range([PENDING, queue], [PENDING, queue, _HIGH])))
+        first = idb.request(cursor.req)
+        first.catch(_ignore)  # unused when fn stops at once, failed if the tx aborts
         try:
+            txo = self._collect(None if reads is None else await reads, job_ids,
+                                meta_keys, pending_keys)
             result = fn(txo, None)
             if not result:
-                cursor = idb.Cursor(jobs.index("pick").openCursor(
-                    idb.key_range([PENDING, queue], [PENDING, queue, _HIGH])))
-                while True:
-                    cur = await cursor.next()
-                    if cur is None:
-                        break
+                cur = await first
+                while cur is not None:
                     result = fn(txo, _load(cur.value))
                     if result:
                         break
                     cursor.advance()
+                    cur = await cursor.next()
             converted = self._convert(txo)
         except BaseException:
             tx.abort()

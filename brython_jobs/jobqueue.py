@@ -13,7 +13,7 @@ from .bus import Bus
 from .alarm import LeaderAlarm
 from .dispatcher import Dispatcher
 from .engine import Config, Engine, job_spec
-from .events import Events, JOB_EVENTS
+from .events import Events, JOB_EVENTS, Observers
 from .leadership import Leadership
 from .outcomes import Handler, check_handler
 from .queue_control import QueueControl
@@ -54,7 +54,9 @@ class JobQueue(QueueControl):
         self.persist = persist            # ask for persistent storage at start()
         self.engine = Engine(store, runtime.now, runtime.random, runtime.new_id, self.config)
         self._handlers = {}
-        self._events = Events(runtime)
+        self._observers = Observers(runtime.monotonic, runtime.report)
+        self._observers.attach(self.engine)
+        self._events = Events(runtime, self._observers)
         self._events.watch(self._react)
         self.is_leader = False
         self.started = False
@@ -104,6 +106,18 @@ class JobQueue(QueueControl):
     def off(self, event, callback):
         """Remove a callback added with ``on``."""
         self._events.off(event, callback)
+
+    def observe(self, callback):
+        """Call ``callback(operation, seconds)`` after each core operation of this tab
+        (``enqueue_many``, ``claim_next``, ``complete``...: the awaited store
+        transaction) and each delivery of an event to its ``on`` callbacks
+        (``"event:completed"``...). Costs nothing while nobody observes. Returns
+        ``callback``."""
+        return self._observers.add(callback)
+
+    def unobserve(self, callback):
+        """Remove an observer added with ``observe``."""
+        self._observers.remove(callback)
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self, lead=True):
@@ -264,11 +278,28 @@ class JobQueue(QueueControl):
 
     async def _insert(self, specs):
         self._require_started()
+        held = self._dispatcher.reserve(specs) if self.is_leader else None
+        claimed = None
+        if held is None:
+            pairs = await self.engine.enqueue_many(specs)
+        else:
+            # The leader tab claims a due job of an idle queue in the enqueue's own
+            # transaction (the core decides whether a dispatch would pick it).
+            try:
+                pairs, claimed = await self.engine.enqueue_and_claim(
+                    specs, held[0], held[1], held[2])
+            except BaseException:
+                self._dispatcher.reserved(held, None)
+                raise
+            if claimed is None:
+                self._dispatcher.reserved(held, None)
         out = []
-        for pair in await self.engine.enqueue_many(specs):
+        for pair in pairs:
             if pair[1]:
                 self._emit("enqueued", pair[0])
             out.append(Job(pair[0]))
+        if claimed is not None:
+            self._dispatcher.reserved(held, claimed)  # "started" follows "enqueued"
         return out
 
     def _require_started(self):

@@ -52,6 +52,8 @@ def random():
 
 _last_ms = [0]
 _counter = [0]
+_Date = scope.Date      # looked up once (each JS attribute read from Python costs)
+_crypto = scope.crypto
 
 
 def new_id():
@@ -59,11 +61,11 @@ def new_id():
 
     Ids sort in creation order, so IndexedDB's primary key order (and the order of
     equal keys in any index) lists jobs oldest first without an extra index."""
-    ms = int(scope.Date.now())
+    ms = int(_Date.now())
     if ms <= _last_ms[0]:
         ms = _last_ms[0] + 1  # strictly increasing within this tab
     _last_ms[0] = ms
-    rnd = scope.crypto.randomUUID()
+    rnd = _crypto.randomUUID()
     stamp = f"{ms:012x}"
     return stamp[:8] + "-" + stamp[8:] + rnd[13:]
 

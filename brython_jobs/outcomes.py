@@ -43,6 +43,18 @@ class RunningJob(Job):
             self.progress = rec["progress"]
 
 
+class Reserved:
+    """A slot held by an enqueue that may claim in its own transaction (``Dispatcher.reserve``):
+    no job in it yet, so nothing can cancel or finish it."""
+
+    def __init__(self, queue):
+        self.queue = queue
+        self.id = None
+        self.record = {}
+        self.cancelled = False
+        self.writing = True  # a cancel leaves the slot to ``Dispatcher.reserved``
+
+
 class Handler:
     """A registered handler: the function (or the worker script that has it) and its
     defaults."""
@@ -195,3 +207,15 @@ class AttemptRunner:
         if timer is not None:
             timer.cancel()
         return outcome
+
+    async def progress(self, job, fraction, message):
+        """The sink of ``RunningJob.update_progress``: store it, fenced; None if refused."""
+        try:
+            rec = await self._engine.progress(job.record, job.epoch, fraction, message)
+        except StaleWrite:
+            return None
+        except Fenced:
+            self._leadership.fenced(job.epoch)
+            return None
+        self._emit("progress", rec)
+        return rec

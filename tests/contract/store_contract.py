@@ -365,6 +365,39 @@ async def check_walk_pending_applies_writes(store, check):
           f"counts after the walk: {counts!r}")
 
 
+async def check_walk_pending_meets_stored_records_and_keeps_the_last_write(store, check):
+    """A record inserted by fn(tx, None) is not met by the walk (which sees the
+    records as stored when it began), and a record put twice (claimed, then put back as
+    inserted) is stored as last written: what a claim made in an enqueue relies on."""
+    await put_all(store, [job(1)], {"seq": 1})
+    met = []
+
+    def fn(tx, rec):
+        if rec is None:
+            fresh = job(2)
+            tx.put(fresh)
+            claimed = dict(fresh)
+            claimed["status"] = PROCESSING
+            claimed["attempts"] = 1
+            claimed["started_at"] = 151.0
+            tx.put(touch(claimed))
+            tx.put_meta("seq", 2)
+            state["fresh"] = fresh
+            return False
+        met.append(rec["id"])
+        tx.put(state["fresh"])  # the stored job-0001 goes first: put the new one back
+        return True
+    state = {}
+    out = await store.walk_pending("default", fn, meta_keys=["seq"])
+    check(out is True, "the walk ended with True")
+    check(met == ["job-0001"], f"the walk met {met!r}, not only the stored record")
+    two = await store.get("job-0002")
+    check(two is not None and two["status"] == PENDING and two["attempts"] == 0,
+          f"job-0002 is stored as last written (pending): {two!r}")
+    counts = await store.counts()
+    check(counts[PENDING] == 2 and counts[PROCESSING] == 0, f"counts: {counts!r}")
+
+
 async def check_walk_pending_raising_writes_nothing(store, check):
     """When fn raises during the walk, nothing it wrote is stored."""
     await put_all(store, [job(1), job(2)], {"m": 1})
@@ -788,6 +821,7 @@ CHECKS = [
     check_walk_pending_none_call_reads_metas_and_can_stop,
     check_walk_pending_empty_queue,
     check_walk_pending_applies_writes,
+    check_walk_pending_meets_stored_records_and_keeps_the_last_write,
     check_walk_pending_raising_writes_nothing,
     check_query_filters,
     check_query_limit,

@@ -73,13 +73,16 @@ def timed_async(label, fn):
 
 jobs = JobQueue(QUEUE, **OPTS)
 if params.get("timers") in ("1", "engine"):
-    # Wall time of each engine operation (its IndexedDB transaction, awaited), per call.
-    for _name in ("enqueue_many", "overview", "plan", "claim_next", "complete", "fail",
-                  "sweep_expired", "purge_completed", "heartbeat", "become_leader",
-                  "recover", "ensure_schedules", "paused"):
-        if hasattr(jobs.engine, _name):
-            setattr(jobs.engine, _name,
-                    timed_async("engine." + _name, getattr(jobs.engine, _name)))
+    # Wall time of each engine operation (its IndexedDB transaction, awaited), per call,
+    # and of each event delivery, through the queue's public observer hook.
+    def observe_operation(operation, seconds):
+        label = operation if operation.startswith("event:") else "engine." + operation
+        entry = TIMERS.get(label)
+        if entry is None:
+            entry = TIMERS[label] = [0, 0.0]
+        entry[0] += 1
+        entry[1] += seconds * 1000
+    jobs.observe(observe_operation)
 state = {"completed": 0, "target": None, "resolve": None}
 
 
