@@ -5,8 +5,9 @@ tool through ``pyCall(name, args_json, done)`` (the Python twin of common.js's
 URL parameters: ``q`` queue name, ``o`` JSON of JobQueue keyword arguments, ``start=0``
 to leave the queue stopped; ``timers=engine`` times every engine operation (wall time of
 each awaited call), ``timers=1`` also the JSON conversions of the IndexedDB store and the
-bus; ``count=1`` counts IndexedDB transactions and requests (common.js). The timers wrap
-the package's functions from here; the package itself is not changed.
+bus; ``count=1`` counts IndexedDB transactions and requests (common.js). Engine operations
+and event deliveries are timed through the public hook ``jobs.observe``; only the
+conversion timers wrap the package's functions from here.
 """
 
 from browser import window, aio
@@ -59,16 +60,6 @@ if params.get("timers") == "1":
     idb_store.to_py = timed("store to_py", idb_store.to_py)
     # Envelopes are posted as JSON text: time the whole post (serialise + postMessage).
     bus.Bus.post = timed("bus post", bus.Bus.post)
-
-
-def timed_async(label, fn):
-    async def wrapper(*args, **kwargs):
-        t0 = perf.now()
-        try:
-            return await fn(*args, **kwargs)
-        finally:
-            record(label, t0)
-    return wrapper
 
 
 jobs = JobQueue(QUEUE, **OPTS)
