@@ -132,7 +132,8 @@ class Engine(LeaderOps, Control, Recurring, Bursts):
         transaction of its own. The caller holds the queue's slot (nothing else claims
         in ``queue`` meanwhile). Nothing is claimed (the jobs are enqueued as usual) when
         another tab leads, ``queue`` is paused, ``live()`` says the caller stopped
-        dispatching, no new job of ``queue`` is due, or a stored pending job of
+        dispatching, no new job of ``queue`` is due, a new one is already past its TTL,
+        or a stored pending job of
         ``queue`` would be picked first (due, expired or malformed: the dispatcher deals
         with it). Returns ``(list of (record, created), claimed record or None)``."""
         now = self.clock()
@@ -150,8 +151,12 @@ class Engine(LeaderOps, Control, Recurring, Bursts):
                 best = None
                 for pair in out:
                     new = pair[0]
-                    if pair[1] and new["queue"] == queue and new["run_at"] <= now \
-                            and (best is None or pick_key(new) < pick_key(best)):
+                    if not pair[1] or new["queue"] != queue:
+                        continue
+                    if timing.is_expired(new, now):
+                        return True  # past its TTL already: the dispatcher expires it
+                    if new["run_at"] <= now and (best is None
+                                                 or pick_key(new) < pick_key(best)):
                         best = new
                 if best is None:
                     return True

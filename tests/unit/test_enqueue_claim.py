@@ -153,3 +153,18 @@ async def test_a_key_held_by_a_pending_job_returns_it_unclaimed(
 
     assert out[0][0]["id"] == held["id"] and out[0][1] is False
     assert claimed is None
+
+
+async def test_a_new_job_already_past_its_ttl_is_never_claimed(engine, store, clock):
+    """Given the leader of an empty queue q,
+    When it enqueues a job whose run_at + ttl already lies in the past,
+    Then nothing is claimed: the job stays pending for the dispatcher, which expires it
+    (it must never start)."""
+    epoch = await engine.become_leader("tab")
+
+    out, claimed = await engine.enqueue_and_claim(
+        [spec(clock, queue="q", run_at=clock() - 10, ttl=5)], "q", epoch)
+
+    assert claimed is None
+    stored = await store.get(out[0][0]["id"])
+    assert stored["status"] == "pending" and stored["attempts"] == 0
