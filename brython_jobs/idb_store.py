@@ -370,6 +370,9 @@ class IndexedDBStore(Store):
             i += 1
         return out
 
+    def preload(self):
+        from . import idb_paging  # noqa: F401  (see Store.preload)
+
     # -- the inspector's reads (see Store): in idb_paging.py, loaded on first use --------
     async def page(self, status=None, queue=None, name=None, has=None, limit=50,
                    before=None, scan=2000):

@@ -126,6 +126,8 @@ class JobQueue(QueueControl):
         page without the handlers (the standalone inspector) never runs or fails a job."""
         if self.started:
             return
+        if not self.runtime.preloadable("brython_jobs.jobqueue"):
+            self._preload()
         await self.store.open()
         if self.persist:
             await self._ask_persist()
@@ -180,6 +182,19 @@ class JobQueue(QueueControl):
     def _post(self, kind, data=None):
         if self._bus is not None:
             self._bus.post(kind, data)
+
+    def _preload(self):
+        # The package comes from static .py files, which Brython imports with a
+        # synchronous request, and Firefox runs the page's other callbacks during one: a
+        # coroutine suspended elsewhere (the leader election's) resumes inside the import
+        # and Brython's frames break (UnboundLocalError there; the tab then never leads).
+        # So everything loaded on first use is imported here, before this queue has any
+        # coroutine in flight. A script-tag bundle imports with no request: then those
+        # modules still load on first use (or in idle time).
+        from . import triggers, admin  # noqa: F401
+        if any(h.worker is not None for h in self._handlers.values()):
+            from . import workers  # noqa: F401
+        self.store.preload()
 
     def _preload_workers(self):
         # A handler names a worker: load workers.py while the page is idle, not on the

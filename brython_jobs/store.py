@@ -148,6 +148,11 @@ class Store:
         """Release the storage (a plain method)."""
         raise NotImplementedError
 
+    def preload(self):
+        """Import now any module a later call would load on first use (a plain method;
+        the queue calls it at ``start()`` when its package comes from static files, see
+        ``JobQueue._preload``). Default: nothing to load."""
+
     # -- paging for the inspector (admin.py); every store implements these ------------
     async def page(self, status=None, queue=None, name=None, has=None, limit=50,
                    before=None, scan=2000):

@@ -156,3 +156,43 @@ async def test_a_module_that_would_need_a_request_is_not_loaded_ahead(fake_worke
     # request, during which Firefox runs other callbacks of the page
     rt.idle_calls[0]()
     assert fake_workers.made == [] and jobs._workers is None
+
+
+class RecordingStore(MemoryStore):
+    """A MemoryStore that notes the order of preload() and open()."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def preload(self):
+        self.calls.append("preload")
+
+    async def open(self):
+        self.calls.append("open")
+        await super().open()
+
+
+@pytest.mark.parametrize("bundled, expected", [
+    ({"brython_jobs.jobqueue", "brython_jobs.workers"}, ["open"]),
+    (set(), ["preload", "open"]),
+])
+async def test_from_static_files_start_imports_the_lazy_modules_before_anything_runs(
+        fake_workers, monkeypatch, bundled, expected):
+    """Given a queue whose package comes from static .py files (nothing bundled),
+    When it starts, Then the store's and the queue's first-use modules are imported
+    before the store opens (before any coroutine of the queue is in flight: Firefox runs
+    other callbacks during Brython's synchronous import request); with the bundle,
+    nothing is imported ahead."""
+    rt = IdleRuntime()
+    rt.bundled = bundled
+    store = RecordingStore()
+    jobs = JobQueue("q", store=store, runtime=rt)
+    import brython_jobs
+    monkeypatch.delitem(sys.modules, "brython_jobs.triggers", raising=False)
+    monkeypatch.delattr(brython_jobs, "triggers", raising=False)
+
+    await jobs.start()
+
+    assert store.calls == expected
+    assert ("brython_jobs.triggers" in sys.modules) == (not bundled)
