@@ -103,7 +103,18 @@ class Leadership:
                 req.release()
             return
         self.holding = True
-        self._rt.spawn(self._become(gen), "becoming leader")
+        self._rt.spawn(self._become_or_give_up(gen), "becoming leader")
+
+    async def _become_or_give_up(self, gen):
+        # Whatever breaks the election outside its own retries (in Firefox and WebKit
+        # Brython was seen to resume this coroutine with its locals gone), the tab must
+        # not keep the lock without leading: no other tab could lead while it holds it.
+        try:
+            await self._become(gen)
+        except Exception as exc:
+            self._rt.report("becoming leader", exc)
+            if gen == self._gen and self.epoch is None:
+                self.give_up(None, "the leader election failed")
 
     def _ended(self, gen, error):
         if gen != self._gen:

@@ -431,3 +431,35 @@ def test_a_handler_raising_base_exception_fails_the_attempt_and_the_queue_goes_o
     rec = sim.job(box["value"].id)
     assert rec["status"] == "failed" and rec["error"]["code"] == "handler_error"
     assert "SystemExit" in rec["error"]["message"]
+
+
+def test_an_election_coroutine_that_breaks_does_not_keep_the_lock():
+    """Given a lone tab whose first leader-epoch write fails and whose election coroutine
+    then breaks outside its retry loop (here: reporting the failure raises; in Firefox
+    and WebKit Brython was seen to resume it with its locals gone), When it joins,
+    Then it does not keep the lock without leading: it gives the lock up, joins again
+    after leader_silence, leads and runs the job."""
+    sim = Sim()
+    tab = sim.open(leader_silence=2.0)
+    handlers(sim, tab)
+    failures = {"store": 1, "report": 1}
+
+    def become_fails(op, detail):
+        if op == "atomic" and detail["meta_keys"] == ("leader",) and failures["store"]:
+            failures["store"] -= 1
+            return StorageError("simulated transient error", "UnknownError")
+        return None
+    tab["store"].rules.append(become_fails)
+    report = tab["rt"].report
+
+    def breaking_report(where, exc):
+        if where.startswith("becoming leader (try") and failures["report"]:
+            failures["report"] -= 1
+            raise RuntimeError("the election coroutine broke")
+        report(where, exc)
+    tab["rt"].report = breaking_report
+    sim.start(tab)
+    job = enqueue(sim, tab)
+    assert sim.run_until(lambda: sim.job(job.id)["status"] == "completed", 15), \
+        "the job never ran: the broken election kept the lock"
+    assert failures == {"store": 0, "report": 0}
