@@ -57,6 +57,11 @@ class Inspector:
         self._queue_names = None
         self._channel = None
 
+    def part(self, name):
+        """The mounted element of section ``name`` (leader, counts, jobs, pager, detail,
+        schedules, bursts, note), for the section renderers in inspector_sections.py."""
+        return self._parts[name]
+
     # -- mounting ------------------------------------------------------------------
     def mount(self, element):
         root = el("div", None, "bji", {"data-renders": 0})

@@ -30,7 +30,7 @@ def render_leader(insp, info, now):
             if info["state"] == "silent":
                 text += " (silent: about to be replaced)"
     text += f" · this tab ({info['this_tab'][:8]}): {info['role']}"
-    insp._parts["leader"].textContent = text
+    insp.part("leader").textContent = text
 
 
 def render_counts(insp, counts, queues, paused):
@@ -67,7 +67,7 @@ def render_counts(insp, counts, queues, paused):
     for status in STATUSES:
         add(total, el("th", counts.get(status, 0), "num"))
     add(table, add(total, el("th", "")))
-    add(clear(insp._parts["counts"]), table)
+    add(clear(insp.part("counts")), table)
     # keep the filter controls in step
     for label in insp._status_buttons:
         pressed = (insp.status or "all") == label and not insp.text
@@ -103,13 +103,17 @@ def actions(insp, job, now, where):
     return out
 
 
-def render_rows(insp, rows, now):
-    table = el("table")
+def titled_table(titles):
+    """A table whose first row holds ``titles`` as column headings."""
     head = el("tr")
-    for title in ("job", "name", "queue", "status", "attempts", "created", "due / ended",
-                  ""):
+    for title in titles:
         add(head, el("th", title))
-    add(table, head)
+    return add(el("table"), head)
+
+
+def render_rows(insp, rows, now):
+    table = titled_table(("job", "name", "queue", "status", "attempts", "created",
+                          "due / ended", ""))
     for job in rows:
         row = el("tr", None, "bji-job", {"data-id": job.id, "data-status": job.status,
                                          "data-name": job.name})
@@ -124,8 +128,8 @@ def render_rows(insp, rows, now):
         add(table, add(row, add(el("td"), *actions(insp, job, now, "row:"))))
     if not rows:
         add(table, add(el("tr"), el("td", "no jobs match", "muted", {"colspan": 8})))
-    add(clear(insp._parts["jobs"]), table)
-    pager = clear(insp._parts["pager"])
+    add(clear(insp.part("jobs")), table)
+    pager = clear(insp.part("pager"))
     if insp.text:
         add(pager, el("span", f"search results for {insp.text!r} (id or key prefix)",
                       "muted"))
@@ -150,7 +154,7 @@ def block(insp, job, name, value):
 
 
 def render_detail(insp, job, now):
-    box = clear(insp._parts["detail"])
+    box = clear(insp.part("detail"))
     if insp.selected is None:
         box.removeAttribute("class")
         return
@@ -193,15 +197,11 @@ def render_detail(insp, job, now):
 
 
 def render_schedules(insp, schedules, now):
-    box = clear(insp._parts["schedules"])
+    box = clear(insp.part("schedules"))
     if not schedules:
         add(box, el("p", "none", "muted"))
         return
-    table = el("table")
-    head = el("tr")
-    for title in ("key", "name", "queue", "every", "next due", "last run", ""):
-        add(head, el("th", title))
-    add(table, head)
+    table = titled_table(("key", "name", "queue", "every", "next due", "last run", ""))
     for s in schedules:
         row = el("tr", None, "bji-schedule", {"data-key": s["key"]})
         last = s["last_run"]
@@ -219,15 +219,11 @@ def render_schedules(insp, schedules, now):
 
 
 def render_bursts(insp, bursts, now):
-    box = clear(insp._parts["bursts"])
+    box = clear(insp.part("bursts"))
     if not bursts:
         add(box, el("p", "none", "muted"))
         return
-    table = el("table")
-    head = el("tr")
-    for title in ("key", "name", "kind", "first call", "last call", "due", ""):
-        add(head, el("th", title))
-    add(table, head)
+    table = titled_table(("key", "name", "kind", "first call", "last call", "due", ""))
     for b in bursts:
         row = el("tr", None, "bji-burst", {"data-key": b["key"] or ""})
         add(row, el("td", b["key"] or "—"), el("td", b["name"]), el("td", b["kind"]),
