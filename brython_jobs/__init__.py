@@ -15,6 +15,10 @@ import sys
 
 if sys.platform == "brython":  # only in the browser; CPython gets the pure core
     import browser
+    # First, before any coroutine of the package runs: Brython 3.15 can resume an await
+    # in another coroutine's frame (await_fix.py says how, and what breaks).
+    from . import await_fix
+    await_fix.install()
     # A worker script imports brython_jobs.worker only: loading the page's facade there
     # would double the worker's start-up time for nothing.
     if not browser.is_webworker:

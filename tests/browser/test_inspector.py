@@ -332,4 +332,6 @@ def test_schedules_bursts_progress_clean_and_resume_from_another_tab(tabs, queue
         "return document.querySelector(\"tr[data-queue='mail'] .paused\") !== null"),
         timeout=10, message="a paused queue without jobs is not listed as paused")
     click(watcher, "Resume", within="tr[data-queue='mail']")
-    wait_for(lambda: leader.call("paused") == [], timeout=10, message="resume did not reach")
+    wait_for(lambda: leader.call("paused") == [], timeout=10,
+             message=lambda: "resume did not reach; the watcher says "
+             f"{text_of(watcher, '.bji .note')!r}")

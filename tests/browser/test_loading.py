@@ -1,11 +1,12 @@
 """Both ways of loading the package in a page work (the second checks tools/build.py's
 bundles): static .py files found through ``pythonpath``, and the make_package bundles."""
 
+import json
 import os
 
 import pytest
 
-from harness import ROOT
+from harness import ROOT, wait_for
 
 SMOKE = "/tests/pages/smoke.html"
 BUNDLE = os.path.join(ROOT, "www", "brython", "brython_jobs.brython.js")
@@ -60,3 +61,23 @@ def test_a_first_visit_compiles_no_module_of_the_bundle(tabs):
     assert compiled, "the hook saw no compile at all (not even the page's own script)"
     # (Brython names a bundle's module "VFS.<module>.py"; the page's own script is not one)
     assert [name for name in compiled if name.startswith("VFS.brython_jobs")] == [], compiled
+
+
+def test_importing_the_package_fixes_brythons_await_frames(tabs):
+    """Given coroutines whose awaits settle in the same microtask checkpoint (as two
+    IndexedDB events of one task do; tests/pages/await_frames.html),
+    When they run on Brython as shipped, and again after ``import brython_jobs``,
+    Then as shipped at least one resumes in another coroutine's frame (a local bound in
+    ``try`` unreadable, a bare ``raise`` without its exception), and after the import
+    every scenario reads its own values (brython_jobs/await_fix.py)."""
+    tab = tabs.open_page("/tests/pages/await_frames.html")
+    raw = wait_for(lambda: tab.js("return window.bjFrames || null"), timeout=30,
+                   message="the await scenarios never finished")
+    report = json.loads(raw)
+    assert "error" not in report, report
+    assert report["state"] == "installed", report  # the Brython this project ships
+    broken = {k: v for k, v in report["before"].items() if v != "ok"}
+    assert broken, f"Brython as shipped no longer shows the bug: {report['before']}"
+    seen = " ".join(broken.values())
+    assert "UnboundLocalError" in seen and "No active exception to reraise" in seen, broken
+    assert report["after"] == {name: "ok" for name in report["before"]}, report["after"]
