@@ -17,13 +17,17 @@ Rules that answer faults:
 - The paused set is read from the store (messages only say "look again").
 - With more busy queues than slots, a finishing job hands its slot to a waiting queue
   instead of claiming its own queue's next job (round robin by last service).
+- A store call of the loop, an outcome write or a slot's enqueue that never settles
+  ends the epoch after ``3 * leader_silence`` (stall.py): the tab gives leadership up
+  and leads afresh, instead of leading a queue that silently stopped.
 """
 
-from .errors import Fenced
+from .errors import Fenced, StorageError
 from .events import job_event
 from .outcomes import AttemptRunner, Reserved, RunningJob
 from .picking import plan
 from .runtime import Signal
+from .stall import FACTOR, StallWatch
 
 MAX_FAILURES = 6
 
@@ -49,6 +53,7 @@ class Dispatcher:
         self.running = {}          # queue -> RunningJob
         self._claiming = set()     # queues with a claim_next of the loop in flight
         self._signal = Signal(runtime)
+        self._stall = None
         self._attempts = AttemptRunner(runtime, engine, handlers, emit, leadership,
                                        worker_pool)
         self._reset()
@@ -67,6 +72,7 @@ class Dispatcher:
         self._served = {}          # queue -> tick of its last finished job
         self._tick = 0
         self._last_beat = None
+        self._busy_since = None    # monotonic start of the loop's store call in flight
 
     # -- control ----------------------------------------------------------------------
     def start(self, epoch):
@@ -75,10 +81,16 @@ class Dispatcher:
         self._reset()
         self.epoch = epoch
         self._rt.spawn(self._loop(epoch), "dispatching")
+        self._stall = StallWatch(self._rt, FACTOR * self._config.leader_silence,
+                                 self._oldest_call, lambda waited: self._stalled(epoch,
+                                                                                 waited))
 
     def stop(self):
         """Stop the loop; running attempts are abandoned (their outcome is refused)."""
         self.epoch = None
+        if self._stall is not None:
+            self._stall.stop()
+            self._stall = None
         for queue in list(self.running):
             self.running[queue].cancelled = True
         self.running = {}
@@ -150,7 +162,7 @@ class Dispatcher:
             queue = spec["queue"]
             if spec["run_at"] <= now and queue not in self.running \
                     and queue not in self._claiming and queue not in self._paused:
-                slot = Reserved(queue)
+                slot = Reserved(queue, self._rt.monotonic())
                 self.running[queue] = slot
                 return (queue, epoch,
                         lambda: self.epoch == epoch and self.running.get(queue) is slot,
@@ -180,6 +192,7 @@ class Dispatcher:
         wake_at = None   # wall time of the next due job, kept across heartbeat wake-ups
         retry_at = None  # monotonic time of the retry after a failed pass
         while self.epoch == epoch:
+            self._busy_since = self._rt.monotonic()
             try:
                 if not ready:
                     await self._start_up(epoch)
@@ -207,11 +220,29 @@ class Dispatcher:
                 # not postpone it.
                 retry_at = self._rt.monotonic() + min(10.0, 0.25 * 2 ** self._failures)
                 self._full_pass = True
+            self._busy_since = None
             if self.epoch != epoch:
                 return
             need_pass = await self._sleep(wake_at, retry_at)
             if need_pass:
                 retry_at = None
+
+    def _oldest_call(self):
+        """The monotonic start of this epoch's oldest store call in flight (the loop's,
+        an outcome write's or a held slot's enqueue), or None."""
+        oldest = self._busy_since
+        for job in self.running.values():
+            since = job.write_since
+            if since is not None and (oldest is None or since < oldest):
+                oldest = since
+        return oldest
+
+    def _stalled(self, epoch, waited):
+        if self.epoch != epoch:
+            return
+        self._rt.report("dispatch", StorageError(
+            f"a store call has not settled in {int(waited)} s", "Stalled"))
+        self._leadership.give_up(epoch, "the leader is stuck in a store call")
 
     async def _sleep(self, wake_at, retry_at=None):
         """Wait for a signal, the due time (wall clock), the retry (monotonic) or the

@@ -31,6 +31,7 @@ class RunningJob(Job):
         self.epoch = epoch
         self.cancelled = False
         self.writing = False   # the outcome write has begun (set by AttemptRunner)
+        self.write_since = None  # monotonic start of the outcome write in flight
         self._sink = progress_sink
 
     async def update_progress(self, fraction, message=None):
@@ -47,12 +48,13 @@ class Reserved:
     """A slot held by an enqueue that may claim in its own transaction (``Dispatcher.reserve``):
     no job in it yet, so nothing can cancel or finish it."""
 
-    def __init__(self, queue):
+    def __init__(self, queue, since):
         self.queue = queue
         self.id = None
         self.record = {}
         self.cancelled = False
         self.writing = True  # a cancel leaves the slot to ``Dispatcher.reserved``
+        self.write_since = since  # the enqueue that holds it is a store call in flight
 
 
 class Handler:
@@ -138,14 +140,18 @@ class AttemptRunner:
             try:
                 # Claim the next job only while this runner's epoch still leads here.
                 live = self._leadership.leads
-                if kind == "ok":
-                    new, nxt, gone = await self._engine.complete(
-                        rec, epoch, value, claim_next=claim_next, effects=True,
-                        live=lambda: live(epoch))
-                else:
-                    new, nxt, gone = await self._engine.fail(
-                        rec, epoch, value, message, final=final, backoff=backoff,
-                        claim_next=claim_next, effects=True, live=lambda: live(epoch))
+                job.write_since = self._rt.monotonic()  # watched (stall.py)
+                try:
+                    if kind == "ok":
+                        new, nxt, gone = await self._engine.complete(
+                            rec, epoch, value, claim_next=claim_next, effects=True,
+                            live=lambda: live(epoch))
+                    else:
+                        new, nxt, gone = await self._engine.fail(
+                            rec, epoch, value, message, final=final, backoff=backoff,
+                            claim_next=claim_next, effects=True, live=lambda: live(epoch))
+                finally:
+                    job.write_since = None
                 break
             except StaleWrite:
                 return None  # cancelled, or recovered by a newer leader: discarded

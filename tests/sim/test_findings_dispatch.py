@@ -35,6 +35,8 @@ class FlakyStore(MemoryStore):
         self.meta = shared.meta
         self.is_open = False         # like IndexedDB: nothing works before open()
         self.rules = []              # [fn(op, detail) -> exception or None]
+        self.hangs = []              # [fn(op, detail) -> True: this call never settles]
+        self.runtime = None          # the tab's runtime (Sim.open sets it)
         self.calls = {}
 
     def _check(self, op, detail):
@@ -46,7 +48,15 @@ class FlakyStore(MemoryStore):
             if exc is not None:
                 raise exc
 
+    async def _hang(self, op, detail):
+        """A transaction the browser never completes: nothing runs, nothing settles."""
+        for rule in list(self.hangs):
+            if rule(op, detail):
+                await self.runtime.future()
+
     async def atomic(self, fn, job_ids=(), meta_keys=(), pending_keys=()):
+        await self._hang("atomic", {"meta_keys": meta_keys, "job_ids": job_ids})
+
         def guarded(tx):
             out = fn(tx)
             self._check("atomic", {"meta_keys": meta_keys, "puts": tx.final_puts()})
@@ -54,6 +64,8 @@ class FlakyStore(MemoryStore):
         return await MemoryStore.atomic(self, guarded, job_ids, meta_keys, pending_keys)
 
     async def walk_pending(self, queue, fn, meta_keys=(), job_ids=(), pending_keys=()):
+        await self._hang("walk_pending", {"queue": queue, "meta_keys": meta_keys,
+                                          "job_ids": job_ids})
         seen = {}
 
         def guarded(tx, rec):
@@ -73,6 +85,7 @@ class FlakyStore(MemoryStore):
             del self._commit
 
     async def overview(self, now):
+        await self._hang("overview", None)
         self._check("overview", None)
         return await MemoryStore.overview(self, now)
 
@@ -91,6 +104,7 @@ class Sim:
         ctx = Context(self.sched, f"t{len(self.tabs)}")
         rt = SimRuntime(self.origin, ctx)
         store = FlakyStore(self.shared)
+        store.runtime = rt
         jobs = JobQueue("q", store=store, runtime=rt, **config)
         tab = {"ctx": ctx, "rt": rt, "store": store, "jobs": jobs, "runs": []}
         self.tabs.append(tab)

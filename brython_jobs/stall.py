@@ -1,0 +1,49 @@
+"""The leader's watchdog on itself (pure): a store call of the dispatch loop, or an
+attempt's outcome write, that has not settled within ``limit`` seconds ends the epoch.
+
+Why. Every rule of the dispatcher assumes that a store call either settles or raises.
+A transaction the browser never completes (a missed ``complete`` event, a connection
+wedged by the browser) would leave the loop waiting forever: no job starts, a job whose
+outcome write hangs stays ``processing``, and nothing says so. Followers replace a leader
+whose heartbeat stops, but a lone tab has no follower. So the leader watches its own
+calls; on a stall it reports it and gives leadership up: after ``leader_silence`` this
+tab (or another) leads with a new epoch, recovers the interrupted job and goes on, and
+the hung call, if it ever settles, is fenced as any stale epoch's write is.
+
+What is no stall: the loop sleeping. A hidden tab's timers may fire a minute late; only
+a call in flight counts, timed on the monotonic clock (a wall-clock step changes
+nothing). ``limit`` is three times ``leader_silence``: far beyond any healthy
+transaction, even a recovery pass over many jobs.
+"""
+
+from .runtime import later
+
+FACTOR = 3  # limit = FACTOR * leader_silence
+
+
+class StallWatch:
+    """Checks ``oldest()`` (the monotonic start of the oldest call in flight, or None)
+    every ``limit / 2`` seconds; calls ``on_stall(seconds)`` once when a call has been
+    in flight for ``limit`` seconds or more. ``stop()`` ends the watch."""
+
+    def __init__(self, runtime, limit, oldest, on_stall):
+        self._rt = runtime
+        self.limit = limit
+        self._oldest = oldest
+        self._on_stall = on_stall
+        self._timer = later(runtime, limit / 2, self._check)
+
+    def stop(self):
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _check(self):
+        self._timer = None
+        since = self._oldest()
+        if since is not None:
+            waited = self._rt.monotonic() - since
+            if waited >= self.limit:
+                self._on_stall(waited)
+                return
+        self._timer = later(self._rt, self.limit / 2, self._check)

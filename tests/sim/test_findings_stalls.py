@@ -1,0 +1,99 @@
+"""Regression tests for a store call that never settles (stall.py): a lone leader tab
+must not lead a queue that silently stopped, nor leave a job ``processing``.
+
+A transaction the browser never completes is what Firefox did to the leader before
+``idb.watch`` (a missed ``complete`` event); nothing in the browser promises it cannot
+happen again. The simulator's store hangs exactly the call each story names: nothing of
+it runs and it never settles. Given/When/Then in each docstring.
+"""
+
+from tests.sim.test_findings_dispatch import Sim, enqueue, handlers, one_leader
+
+
+def hang_once(tab, matches):
+    """Make the next call of ``tab``'s store for which ``matches(op, detail)`` hang."""
+    state = {"left": 1}
+
+    def rule(op, detail):
+        if state["left"] and matches(op, detail):
+            state["left"] -= 1
+            return True
+        return False
+    tab["store"].hangs.append(rule)
+    return state
+
+
+def stall_reports(tab):
+    return [exc for where, exc in tab["rt"].reports
+            if where == "dispatch" and getattr(exc, "name", None) == "Stalled"]
+
+
+def test_a_dispatch_pass_that_never_settles_does_not_stop_the_queue():
+    """Given a lone leader tab (leader_silence 2 s) whose next full dispatch pass hangs,
+    When a delayed job comes due,
+    Then after 3 x leader_silence the tab reports the stall, gives leadership up, leads
+    again with a new epoch and runs the job."""
+    sim = Sim()
+    tab = one_leader(sim, leader_silence=2.0)
+    first_epoch = sim.shared.meta["leader"]["epoch"]
+    hung = hang_once(tab, lambda op, detail: op == "overview")
+    job = enqueue(sim, tab, delay=1.0)
+    assert sim.run_until(lambda: sim.job(job.id)["status"] == "completed", 20), \
+        f"the job never ran: {sim.job(job.id)['status']}"
+    assert hung["left"] == 0, "the pass never hung: the story did not happen"
+    assert len(stall_reports(tab)) == 1, tab["rt"].reports
+    assert sim.shared.meta["leader"]["epoch"] > first_epoch
+
+
+def test_an_outcome_write_that_never_settles_does_not_leave_the_job_processing():
+    """Given a lone leader tab whose write of a finished job's outcome hangs,
+    When the handler has returned,
+    Then the tab reports the stall and leads afresh; the new epoch recovers the job
+    (it was left processing by the old one) and runs it again to completion."""
+    sim = Sim()
+    tab = one_leader(sim, leader_silence=2.0)
+    box = {}
+
+    def outcome_of_the_job(op, detail):
+        return op == "walk_pending" and box.get("id") in (detail.get("job_ids") or ())
+    hung = hang_once(tab, outcome_of_the_job)
+    job = enqueue(sim, tab, delay=0.5)
+    box["id"] = job.id
+    assert sim.run_until(lambda: sim.job(job.id)["status"] == "completed", 25), \
+        f"the job is left {sim.job(job.id)['status']}"
+    assert hung["left"] == 0, "the outcome write never hung: the story did not happen"
+    assert [run[1] for run in tab["runs"]] == [1, 2], tab["runs"]
+    assert len(stall_reports(tab)) == 1, tab["rt"].reports
+
+
+def test_an_enqueue_holding_a_slot_that_never_settles_does_not_starve_its_queue():
+    """Given a lone leader tab whose enqueue into an idle queue (which holds the queue's
+    slot to claim in its own transaction) hangs,
+    When the page enqueues a second job of that queue,
+    Then after the stall the tab leads afresh and the second job runs (the hung enqueue
+    wrote nothing, and its caller never heard it was stored)."""
+    sim = Sim()
+    tab = one_leader(sim, leader_silence=2.0)
+    hung = hang_once(tab, lambda op, detail: op == "walk_pending"
+                     and "seq" in (detail.get("meta_keys") or ()))
+    first = sim.call(tab, tab["jobs"].enqueue("work", {"n": 1}))
+    sim.run(0.2)
+    assert hung["left"] == 0, "the first enqueue did not hang: the story did not happen"
+    second = enqueue(sim, tab, {"n": 2})
+    assert sim.run_until(lambda: sim.job(second.id)["status"] == "completed", 20), \
+        f"the queue starved: the second job is {sim.job(second.id)['status']}"
+    assert "value" not in first
+    assert len(stall_reports(tab)) == 1, tab["rt"].reports
+
+
+def test_a_healthy_leader_idle_for_a_long_time_reports_no_stall():
+    """Given a lone leader tab with a job due in ten minutes and nothing else to do,
+    When ten minutes pass (the loop sleeps between heartbeats),
+    Then no stall is reported, the tab led throughout and the job runs on time."""
+    sim = Sim()
+    tab = one_leader(sim, leader_silence=2.0)
+    job = enqueue(sim, tab, delay=600.0)
+    assert sim.run_until(lambda: sim.job(job.id)["status"] == "completed", 610)
+    assert stall_reports(tab) == []
+    assert tab["jobs"].is_leader
+    assert len(tab["runs"]) == 1
