@@ -30,6 +30,7 @@ The rules, each answering a fault that once stopped a queue or cost a job an att
 
 from .errors import Fenced
 from .runtime import later, sleep
+from .stall import FACTOR, StallWatch
 
 BECOME_TRIES = 6
 # Chrome's intensive throttling wakes a page hidden for 5 minutes once a minute.
@@ -106,15 +107,24 @@ class Leadership:
         self._rt.spawn(self._become_or_give_up(gen), "becoming leader")
 
     async def _become_or_give_up(self, gen):
-        # Whatever breaks the election outside its own retries (in Firefox and WebKit
-        # Brython was seen to resume this coroutine with its locals gone), the tab must
-        # not keep the lock without leading: no other tab could lead while it holds it.
+        # Whatever breaks the election outside its own retries (before await_fix.py,
+        # Brython resumed this coroutine in another one's frame), or a store call of it
+        # that never settles (stall.py), the tab must not keep the lock without leading:
+        # no other tab could lead while it holds it.
+        started = self._rt.monotonic()
+        watch = StallWatch(
+            self._rt, FACTOR * self.silence,
+            lambda: started if gen == self._gen and self.epoch is None else None,
+            lambda waited: self.give_up(None, "the leader election is stuck in a store "
+                                        f"call ({int(waited)} s)"))
         try:
             await self._become(gen)
         except Exception as exc:
             self._rt.report("becoming leader", exc)
             if gen == self._gen and self.epoch is None:
                 self.give_up(None, "the leader election failed")
+        finally:
+            watch.stop()
 
     def _ended(self, gen, error):
         if gen != self._gen:

@@ -97,3 +97,24 @@ def test_a_healthy_leader_idle_for_a_long_time_reports_no_stall():
     assert stall_reports(tab) == []
     assert tab["jobs"].is_leader
     assert len(tab["runs"]) == 1
+
+
+def test_an_election_whose_store_call_never_settles_does_not_keep_the_lock():
+    """Given a lone tab whose write of its leader epoch hangs (the lock is granted, the
+    transaction never completes),
+    When it joins and a job is enqueued,
+    Then after 3 x leader_silence it gives the lock up, joins again, leads and runs the
+    job: it does not hold the lock forever without leading."""
+    sim = Sim()
+    tab = sim.open(leader_silence=2.0)
+    handlers(sim, tab)
+    hung = hang_once(tab, lambda op, detail: op == "atomic"
+                     and detail["meta_keys"] == ("leader",))
+    sim.start(tab)
+    sim.run(0.5)
+    assert hung["left"] == 0, "the election did not hang: the story did not happen"
+    assert not tab["jobs"].is_leader
+    job = enqueue(sim, tab)
+    assert sim.run_until(lambda: sim.job(job.id)["status"] == "completed", 20), \
+        f"no tab led: the job is {sim.job(job.id)['status']}"
+    assert tab["jobs"].is_leader
