@@ -17,7 +17,7 @@ Rules that answer faults:
 - The paused set is read from the store (messages only say "look again").
 - With more busy queues than slots, a finishing job hands its slot to a waiting queue
   instead of claiming its own queue's next job (round robin by last service).
-- A store call of the loop, an outcome write or a slot's enqueue that never settles
+- A store call of the loop, an attempt's write or a slot's enqueue that never settles
   ends the epoch after ``3 * leader_silence`` (stall.py): the tab gives leadership up
   and leads afresh, instead of leading a queue that silently stopped.
 """
@@ -51,7 +51,7 @@ class Dispatcher:
         self._worker_pool = worker_pool
         self.epoch = None
         self.running = {}          # queue -> RunningJob
-        self._claiming = set()     # queues with a claim_next of the loop in flight
+        self._claiming = {}        # queue -> token of this epoch's claim_next in flight
         self._signal = Signal(runtime)
         self._stall = None
         self._attempts = AttemptRunner(runtime, engine, handlers, emit, leadership,
@@ -79,6 +79,7 @@ class Dispatcher:
         """Start the loop for ``epoch`` (this tab just became leader)."""
         self.stop()
         self._reset()
+        self._claiming = {}  # an earlier epoch's claim still in flight holds no slot now
         self.epoch = epoch
         self._rt.spawn(self._loop(epoch), "dispatching")
         self._stall = StallWatch(self._rt, FACTOR * self._config.leader_silence,
@@ -220,21 +221,21 @@ class Dispatcher:
                 # not postpone it.
                 retry_at = self._rt.monotonic() + min(10.0, 0.25 * 2 ** self._failures)
                 self._full_pass = True
-            self._busy_since = None
             if self.epoch != epoch:
-                return
+                return  # (the new epoch's loop owns _busy_since now: leave it)
+            self._busy_since = None
             need_pass = await self._sleep(wake_at, retry_at)
             if need_pass:
                 retry_at = None
 
     def _oldest_call(self):
         """The monotonic start of this epoch's oldest store call in flight (the loop's,
-        an outcome write's or a held slot's enqueue), or None."""
+        a running attempt's outcome or progress write, a held slot's enqueue), or None."""
         oldest = self._busy_since
         for job in self.running.values():
-            since = job.write_since
-            if since is not None and (oldest is None or since < oldest):
-                oldest = since
+            for since in job.in_flight:
+                if oldest is None or since < oldest:
+                    oldest = since
         return oldest
 
     def _stalled(self, epoch, waited):
@@ -382,12 +383,15 @@ class Dispatcher:
         """Claim and start the next due job of ``queue``; True if one started."""
         if queue in self.running or len(self.running) >= self._config.concurrency:
             return False  # an enqueue claiming in its own transaction took the slot
-        self._claiming.add(queue)
+        # A token, not the name: an earlier epoch's claim returning late must not free
+        # this epoch's (FINDINGS.md S15: two jobs of one queue processing at once).
+        token = self._claiming[queue] = object()
         try:
             claimed, gone = await self._engine.claim_next(
                 queue, epoch, live=lambda: self.epoch == epoch)
         finally:
-            self._claiming.discard(queue)
+            if self._claiming.get(queue) is token:
+                del self._claiming[queue]
         for rec in gone:
             self._emit(job_event(rec), rec)
         if claimed is None:

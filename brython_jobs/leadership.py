@@ -74,7 +74,7 @@ class Leadership:
         self._handover = False  # a visible follower asked this hidden leader to yield
         self.leader_hidden = False  # the last heartbeat a follower read said "hidden"
         self._frozen = False    # between the freeze and resume events
-        self._checking = False  # a watchdog read is in flight
+        self._checking = None   # monotonic start of the watchdog read in flight
         runtime.on_lifecycle(self._lifecycle)
 
     # -- the election ----------------------------------------------------------------
@@ -317,10 +317,22 @@ class Leadership:
         self._rt.spawn(self._hand_over(epoch), "handing over leadership")
 
     async def _hand_over(self, epoch):
+        # The lock goes even if the resign write never settles (stall.py): the next
+        # holder writes its own epoch anyway; the resigned record only tells followers.
+        gen = self._gen
+        started = self._rt.monotonic()
+        watch = StallWatch(self._rt, FACTOR * self.silence, lambda: started,
+                           lambda waited: self._handed_over(gen))
         try:
             await self._engine.resign(epoch)
         except Exception as exc:
             self._rt.report("resigning", exc)
+        watch.stop()
+        self._handed_over(gen)
+
+    def _handed_over(self, gen):
+        if gen != self._gen:
+            return  # released already (a stalled resign, or the page closed)
         self._release()
         if self.active and not self.closed and not self._frozen:
             self._request()  # queue again, behind the tabs already waiting
@@ -337,20 +349,28 @@ class Leadership:
         self._watch_timer = None
         if not self.active or self.closed:
             return
-        if self.epoch is None and not self.holding and not self._checking \
-                and self._rt.visible():
-            # One read at a time: a frozen leader's open transaction can block it.
-            self._checking = True
-            self._rt.spawn(self._check(), "leader watchdog")
+        mono = self._rt.monotonic()
+        if self.epoch is None and not self.holding and self._rt.visible() and (
+                self._checking is None or mono - self._checking >= FACTOR * self.silence):
+            # One read at a time: a frozen leader's open transaction can block it. A
+            # read in flight for 3 x silence is abandoned (stall.py): one that never
+            # settles must not end this tab's watch for good.
+            self._checking = mono
+            self._rt.spawn(self._check(mono), "leader watchdog")
         self._arm_watch()
 
-    async def _check(self):
+    async def _check(self, started):
+        failed = False
+        info = None
         try:
             info = await self._engine.leader_info()
         except Exception:
+            failed = True
+        if self._checking != started:
+            return  # abandoned: a newer read took over from this one
+        self._checking = None
+        if failed:
             return  # a store error: judge nothing from this look
-        finally:
-            self._checking = False
         if self.epoch is not None or self.holding or not self.active or self._frozen:
             return
         mono = self._rt.monotonic()

@@ -31,7 +31,7 @@ class RunningJob(Job):
         self.epoch = epoch
         self.cancelled = False
         self.writing = False   # the outcome write has begun (set by AttemptRunner)
-        self.write_since = None  # monotonic start of the outcome write in flight
+        self.in_flight = []    # monotonic starts of this attempt's store calls in flight
         self._sink = progress_sink
 
     async def update_progress(self, fraction, message=None):
@@ -54,7 +54,7 @@ class Reserved:
         self.record = {}
         self.cancelled = False
         self.writing = True  # a cancel leaves the slot to ``Dispatcher.reserved``
-        self.write_since = since  # the enqueue that holds it is a store call in flight
+        self.in_flight = [since]  # the enqueue holding it is a store call in flight
 
 
 class Handler:
@@ -140,7 +140,8 @@ class AttemptRunner:
             try:
                 # Claim the next job only while this runner's epoch still leads here.
                 live = self._leadership.leads
-                job.write_since = self._rt.monotonic()  # watched (stall.py)
+                since = self._rt.monotonic()
+                job.in_flight.append(since)  # watched (stall.py)
                 try:
                     if kind == "ok":
                         new, nxt, gone = await self._engine.complete(
@@ -151,7 +152,7 @@ class AttemptRunner:
                             rec, epoch, value, message, final=final, backoff=backoff,
                             claim_next=claim_next, effects=True, live=lambda: live(epoch))
                 finally:
-                    job.write_since = None
+                    job.in_flight.remove(since)
                 break
             except StaleWrite:
                 return None  # cancelled, or recovered by a newer leader: discarded
@@ -216,6 +217,8 @@ class AttemptRunner:
 
     async def progress(self, job, fraction, message):
         """The sink of ``RunningJob.update_progress``: store it, fenced; None if refused."""
+        since = self._rt.monotonic()
+        job.in_flight.append(since)  # watched (stall.py): the handler may await it
         try:
             rec = await self._engine.progress(job.record, job.epoch, fraction, message)
         except StaleWrite:
@@ -223,5 +226,7 @@ class AttemptRunner:
         except Fenced:
             self._leadership.fenced(job.epoch)
             return None
+        finally:
+            job.in_flight.remove(since)
         self._emit("progress", rec)
         return rec

@@ -24,6 +24,13 @@ Faults, drawn per operation from the tab's ``Faults`` (seeded):
                  ``StorageFull`` or ``StorageError`` is raised. The core must not trust
                  what its ``fn`` computed.
 
+And, only in runs that ask for it (``--hangs RATE``), drawn from a random stream of its
+own so that every other seed replays as before:
+
+* ``hang``:      the operation never settles and nothing of it runs (a transaction the
+                 browser never completes). The core must not lead a queue that silently
+                 stopped (stall.py).
+
 A commit that succeeded is shown to ``observer(store, op, jobs_before, meta_before)``,
 which checks it against what the writing tab owned.
 """
@@ -40,11 +47,13 @@ KINDS = ("transient", "full", "commit")
 class Faults:
     """Per-tab fault rates (probability per operation) and counters by kind."""
 
-    def __init__(self, rng, transient=0.0, full=0.0, commit=0.0):
+    def __init__(self, rng, transient=0.0, full=0.0, commit=0.0, hang=0.0, hang_rng=None):
         self.rng = rng
         self.rates = {"transient": transient, "full": full, "commit": commit}
+        self.hang_rate = hang
+        self.hang_rng = hang_rng
         self.enabled = True
-        self.injected = {"transient": 0, "full": 0, "commit": 0}
+        self.injected = {"transient": 0, "full": 0, "commit": 0, "hang": 0}
         self.forced = []   # [kind, count, ops or None]: scripted faults, in order
 
     def force(self, kind, count=1, ops=None):
@@ -80,6 +89,13 @@ class Faults:
                 return kind
             roll -= rate
         return None
+
+    def draw_hang(self):
+        """True when this operation never settles (``hang`` runs only)."""
+        if not self.enabled or not self.hang_rate or self.hang_rng.random() >= self.hang_rate:
+            return False
+        self.injected["hang"] += 1
+        return True
 
     def any(self):
         return bool(self.forced) or (
@@ -123,6 +139,8 @@ class FaultyStore(Store):
         self.tab = tab
         self.is_open = False
         self.ops = 0
+        self.hung = 0  # operations of this tab that never settle
+        self.open_hung = False  # its open() never settled: the page's start() waits on
         # Scripted (scenario.py): the completion of the operation being committed reaches
         # the tab after this many seconds instead of a drawn latency (a slow disk, a
         # busy tab), set by an observer during that commit; one-shot.
@@ -142,6 +160,12 @@ class FaultyStore(Store):
     async def _op(self, op, call):
         fut = self.rt.future()
         page = self.rt.ctx
+        if self.faults.draw_hang():
+            self.hung += 1
+            self.open_hung = self.open_hung or op == "open"
+            if self.tab is not None:
+                self.tab.world.trace.add(self.tab.name, "hang", f"{op} never settles")
+            await fut  # never set: nothing of the operation runs
 
         def transaction():
             if not page.alive:

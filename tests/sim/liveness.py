@@ -18,7 +18,12 @@ Within that bound, sampled every 0.5 s:
 * a job that is ``processing`` is being run: some live, unfrozen tab has its handler
   call for that attempt running (``stuck``; a frozen runner must be replaced);
 
-and at the end every due job has run (the quiet period lasts until nothing is due, at
+A run with hangs (``--hangs``) adds ``(2 * stall.FACTOR + 1) * leader_silence`` once a
+store operation never settled: the leader's watchdog ends its epoch within ``2 * FACTOR *
+leader_silence`` (two checks must see the call overdue), and the tab joins again
+``leader_silence`` later.
+
+And at the end every due job has run (the quiet period lasts until nothing is due, at
 most ``MAX_QUIET`` virtual seconds).
 """
 
@@ -26,6 +31,10 @@ try:
     from brython_jobs.leadership import HIDDEN_SILENCE
 except ImportError:  # an older core without the rule: hidden leaders get no grace
     HIDDEN_SILENCE = 0.0
+try:
+    from brython_jobs.stall import FACTOR as STALL_FACTOR
+except ImportError:  # an older core without the watchdog
+    STALL_FACTOR = 0.0
 
 MAX_QUIET = 1800.0
 SAMPLE = 0.5
@@ -41,9 +50,10 @@ class Liveness:
 
     def bound(self):
         leader = self.world.memory.meta.get("leader") or {}
+        stalls = (2 * STALL_FACTOR + 1) * self.silence if self.world.hung() else 0.0
         if leader.get("hidden") and leader.get("beat") is not None:
-            return HIDDEN_SILENCE + self.silence + 5.0
-        return 1.5 * self.silence + 5.0
+            return HIDDEN_SILENCE + self.silence + 5.0 + stalls
+        return 1.5 * self.silence + 5.0 + stalls
 
     def run(self):
         world = self.world

@@ -27,9 +27,9 @@ def _pin_hash_seed(argv):
 
 def run_range(args):
     """Run seeds ``start .. start+count-1``; returns a summary dict (picklable)."""
-    start, count, duration, ignore = args
+    start, count, duration, ignore, hangs = args
     from .world import Settings, run_seed
-    settings = Settings(duration=duration, ignore=ignore)
+    settings = Settings(duration=duration, ignore=ignore, hangs=hangs)
     out = {"seeds": 0, "checks": 0, "steps": 0, "actions": 0, "faults": {},
            "failed": []}
     for seed in range(start, start + count):
@@ -45,11 +45,11 @@ def run_range(args):
     return out
 
 
-def run_many(start, count, duration, procs, ignore=()):
+def run_many(start, count, duration, procs, ignore=(), hangs=0.0):
     chunks = []
     size = max(1, (count + procs * 4 - 1) // (procs * 4))
     for s in range(start, start + count, size):
-        chunks.append((s, min(size, start + count - s), duration, tuple(ignore)))
+        chunks.append((s, min(size, start + count - s), duration, tuple(ignore), hangs))
     if procs <= 1:
         parts = [run_range(c) for c in chunks]
     else:
@@ -112,15 +112,18 @@ def main(argv=None):
     parser.add_argument("--show", type=int, default=10, help="failing seeds to detail")
     parser.add_argument("--ignore", action="append", default=[], metavar="INVARIANT",
                         help="do not stop on this invariant (to look past a known bug)")
+    parser.add_argument("--hangs", type=float, default=0.0, metavar="RATE",
+                        help="per store operation, the chance that it never settles")
     args = parser.parse_args(argv)
     from .world import Settings, run_seed
     duration = args.duration if args.duration is not None else Settings().duration
     if args.seed is not None:
-        res = run_seed(args.seed, Settings(duration=duration, ignore=args.ignore))
+        res = run_seed(args.seed, Settings(duration=duration, ignore=args.ignore,
+                                           hangs=args.hangs))
         print(res.describe(full_trace=args.trace))
         return 0 if res.ok else 1
     t0 = time.time()
     c0 = cpu_seconds()
-    total = run_many(args.start, args.seeds, duration, args.procs, args.ignore)
+    total = run_many(args.start, args.seeds, duration, args.procs, args.ignore, args.hangs)
     print(summary(total, time.time() - t0, args.show, cpu_seconds() - c0, args.ignore))
     return 1 if total["failed"] else 0

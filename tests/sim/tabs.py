@@ -31,7 +31,8 @@ class SimTab:
         sched = world.sched
         self.ctx = Context(sched, self.name)
         self.rt = SimRuntime(world.origin, self.ctx)
-        self.faults = Faults(world.rng, **rates)
+        self.faults = Faults(world.rng, hang=world.settings.hangs, hang_rng=world.hang_rng,
+                             **rates)
         self.store = FaultyStore(world.memory, self.rt, self.faults,
                                  observer=world.observe, tab=self)
         self.jobs = JobQueue(QUEUE_NAME, store=self.store, runtime=self.rt, **world.config)
@@ -60,8 +61,9 @@ class SimTab:
         return self.ctx.alive and (self.jobs.started or not self.started)
 
     def visible_and_working(self):
+        # A tab whose store never opened (a hang) never started: it cannot lead.
         return self.in_queue() and not self.ctx.frozen and not self.ctx.hidden \
-            and not self.faults.any()
+            and not self.faults.any() and not self.store.open_hung
 
     async def _start(self):
         while self.ctx.alive:

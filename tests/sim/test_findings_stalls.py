@@ -118,3 +118,35 @@ def test_an_election_whose_store_call_never_settles_does_not_keep_the_lock():
     assert sim.run_until(lambda: sim.job(job.id)["status"] == "completed", 20), \
         f"no tab led: the job is {sim.job(job.id)['status']}"
     assert tab["jobs"].is_leader
+
+
+def close(sim, tab):
+    """The user closes ``tab``: unload, then its context, locks and channels are gone."""
+    sim.sched.run_callable(tab["ctx"], lambda: tab["rt"].fire_lifecycle("unload"))
+    sim.sched.kill(tab["ctx"])
+    sim.origin.locks.drop(tab["ctx"])
+    sim.origin.channels.drop(tab["ctx"])
+
+
+def test_a_hand_over_whose_resign_never_settles_still_lets_the_lock_go():
+    """Given a hidden leader tab A asked by a visible tab B to hand over, and A's write
+    of its resignation hangs (FINDINGS.md S17),
+    When B closes before it could lead, so A is alone,
+    Then A still releases the lock (two watchdog checks a minute apart: a hidden tab's
+    timers wake once a minute), queues for it again, leads and runs a job: it does not
+    hold the lock for good without leading."""
+    sim = Sim()
+    a = one_leader(sim, leader_silence=2.0)
+    b = sim.open(leader_silence=2.0)
+    handlers(sim, b)
+    sim.start(b)
+    sim.run(0.5)
+    hung = hang_once(a, lambda op, detail: op == "atomic" and not a["jobs"].is_leader
+                     and detail["meta_keys"] == ("leader",))
+    sim.hide(a)
+    assert sim.run_until(lambda: hung["left"] == 0, 10), "A never handed over"
+    close(sim, b)
+    job = enqueue(sim, a)
+    assert sim.run_until(lambda: sim.job(job.id)["status"] == "completed", 200), \
+        "A kept the lock without leading"
+    assert a["jobs"].is_leader

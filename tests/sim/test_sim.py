@@ -6,6 +6,9 @@
   errors, quota errors, failed commits; close, crash, freeze, hide, clock steps) in a
   subprocess that pins string hashing, so a failing seed printed here replays exactly
   with ``python -m tests.sim --seed N --trace``. Only seeds of open findings may fail.
+* ``test_hang_seeds`` and ``test_many_seeds_with_hangs``: the same with store operations
+  that never settle (``--hangs 0.01``: 1% of operations), which the leader's and the
+  followers' watchdogs must outlive (stall.py).
 """
 
 import os
@@ -40,6 +43,15 @@ REGRESSION_SEEDS = {
     # (fixed since):
     76: "S12", 1646: "S13", 5051: "S14", 5384: "S13",
 }
+
+
+# Seeds that broke an invariant with --hangs RATE (FINDINGS.md S15-S17, and "W": the
+# watchdog of stall.py itself while it was built); seed -> (finding, rate). All pass.
+HANGS = 0.01
+HANG_SEEDS = {2: ("S16", HANGS), 38: ("S15", HANGS), 40381: ("S17", 0.05),
+              20565: ("W", HANGS), 21100: ("W", HANGS), 21179: ("W", HANGS),
+              21710: ("W", HANGS)}
+HANG_RUN = 200  # seeds of test_many_seeds_with_hangs
 
 
 def _core_takes_a_runtime():
@@ -105,3 +117,29 @@ def test_many_seeds():
     cpu = float(re.search(r"\(cpu ([\d.]+)s\)", out).group(1))
     assert cpu / 2 < BUDGET, out
     assert proc.returncode == (1 if failed else 0), out
+
+
+@pytest.mark.parametrize("seed", [pytest.param(s, id=f"{s}-{HANG_SEEDS[s][0]}")
+                                  for s in sorted(HANG_SEEDS)])
+def test_hang_seeds(seed):
+    """Given a seed that once broke an invariant when store operations hung, when it
+    runs with the same hang rate, then none breaks."""
+    from tests.sim.world import Settings, run_seed
+    res = run_seed(seed, Settings(hangs=HANG_SEEDS[seed][1]))
+    assert res.ok, res.describe()
+
+
+def test_many_seeds_with_hangs():
+    """Given 200 seeds in which 1% of store operations never settle (beside every other
+    fault), when they run (2 processes), then no invariant breaks, liveness included
+    (its bound grows by the watchdog's 3 x leader_silence and the rejoin), and hangs
+    were injected."""
+    proc = _cli("--seeds", str(HANG_RUN), "--start", "10000", "--procs", "2",
+                "--show", str(HANG_RUN), "--hangs", str(HANGS))
+    out = proc.stdout + proc.stderr
+    assert f"seeds run: {HANG_RUN}," in out, out
+    failed = sorted(int(n) for n in re.findall(r"FAILED seed (\d+):", out))
+    assert failed == [], f"new failing seeds with --hangs {HANGS}: {failed}\n{out}"
+    hangs = int(re.search(r"hang (\d+)", out).group(1))
+    assert hangs > HANG_RUN, out  # about one per seed at least
+    assert proc.returncode == 0, out

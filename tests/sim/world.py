@@ -6,6 +6,7 @@ Liveness (the bound is stated and checked in liveness.py) is judged in the quiet
 period: faults off, no more actions, at least one tab visible and unfrozen.
 """
 
+import random
 import traceback
 
 from brython_jobs.errors import StorageError
@@ -23,10 +24,11 @@ from .trace import Trace
 
 class Settings:
     """``duration``: virtual seconds of actions; ``tabs``: (fewest, most) tabs at start;
-    ``faults``: inject store faults; ``gap``: mean virtual seconds between actions."""
+    ``faults``: inject store faults; ``gap``: mean virtual seconds between actions;
+    ``hangs``: the rate per store operation of one that never settles (0: none)."""
 
     def __init__(self, duration=80.0, tabs=(3, 5), faults=True, gap=0.6, max_tabs=6,
-                 script=None, config=None, ignore=(), quiet_freeze=0.3):
+                 script=None, config=None, ignore=(), quiet_freeze=0.3, hangs=0.0):
         self.duration = duration
         self.script = script    # [(virtual time, fn(world))] instead of drawn actions
         self.config = config    # JobQueue settings instead of drawn ones
@@ -36,6 +38,7 @@ class Settings:
         self.faults = faults
         self.gap = gap
         self.max_tabs = max_tabs
+        self.hangs = hangs
 
 
 class Result:
@@ -69,6 +72,8 @@ class World:
         self.settings = settings or Settings()
         self.sched = Scheduler(seed)
         self.rng = self.sched.rng
+        # Hangs draw from their own stream: a run without them replays as it always did.
+        self.hang_rng = random.Random(seed * 2 + 1) if self.settings.hangs else None
         self.trace = Trace(self.sched)
         self.origin = Origin(self.sched, self.trace)
         self.origin.on_report = self.on_report
@@ -117,6 +122,11 @@ class World:
 
     def on_report(self, runtime, where, exc):
         name = runtime.ctx.name
+        tab = self.tab_of(runtime)
+        if getattr(exc, "name", None) == "Stalled" and tab is not None and tab.store.hung:
+            self.expected_reports += 1  # the watchdog saw a hang this run injected
+            self.trace.add(name, "reported", f"{where}: {exc}")
+            return
         if injected(exc) or (isinstance(exc, StorageError) and not self.quiet
                              and injected(exc.__cause__ or exc.__context__)):
             self.expected_reports += 1
@@ -128,11 +138,16 @@ class World:
                           f"{name} reported {where}: {type(exc).__name__}: {exc}")
 
     def fault_counts(self):
-        out = {kind: 0 for kind in KINDS}
+        kinds = KINDS + ("hang",) if self.settings.hangs else KINDS
+        out = {kind: 0 for kind in kinds}
         for tab in self.tabs:
-            for kind in KINDS:
+            for kind in kinds:
                 out[kind] += tab.faults.injected[kind]
         return out
+
+    def hung(self):
+        """Store operations that never settled in this run, over all tabs."""
+        return sum(tab.store.hung for tab in self.tabs)
 
     # -- the run -----------------------------------------------------------------------------
     def open_tab(self):
@@ -202,6 +217,7 @@ class World:
             # machine slept, its main thread hung): a visible tab must take over.
             actions.freeze(self, lead, warned=False)
         live = [t for t in self.tabs if t.in_queue() and not (t is lead and t.ctx.frozen)]
+        live = [t for t in live if not t.store.open_hung]
         if not any(t.visible_and_working() for t in live):
             if live:
                 actions.wake_up(self, live[0])
