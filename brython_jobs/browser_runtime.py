@@ -182,8 +182,11 @@ class BrowserRuntime(Runtime):
     def is_awaitable(self, value):
         return jsenv.is_awaitable(value)
 
-    def report(self, where, exc):
-        jsenv.report(where, exc)
+    def report(self, where, exc, retrying=False):
+        if retrying:
+            jsenv.warn(f"{where}, retrying: {type(exc).__name__}: {exc}")
+        else:
+            jsenv.report(where, exc)
 
     def warn(self, message):
         jsenv.warn(message)

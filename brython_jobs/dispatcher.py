@@ -32,6 +32,14 @@ from .stall import FACTOR, StallWatch
 MAX_FAILURES = 6
 
 
+def _transient(exc):
+    """A storage error, or a DOMException the browser's IndexedDB threw (Firefox throws
+    InvalidStateError under storage pressure): a condition of the browser that a retry
+    may outlive, reported as ``retrying`` while retries are left (a console warning, not
+    an error). Anything else is a bug here, and reported as one at once."""
+    return isinstance(exc, StorageError) or type(exc).__name__ == "JavascriptError"
+
+
 class Dispatcher:
     """The dispatch loop of the leader tab.
 
@@ -213,7 +221,8 @@ class Dispatcher:
                     return  # stopped, or the store was closed under the loop
                 self._failures += 1
                 self._rt.report(f"dispatch (failure {self._failures} of {MAX_FAILURES})",
-                                exc)
+                                exc, retrying=self._failures < MAX_FAILURES
+                                and _transient(exc))
                 if self._failures >= MAX_FAILURES:
                     self._leadership.give_up(epoch, "dispatch keeps failing")
                     return

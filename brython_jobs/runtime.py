@@ -76,8 +76,10 @@ class Runtime:
         """True for a coroutine or a promise a handler returned."""
         raise NotImplementedError
 
-    def report(self, where, exc):
-        """Report an unexpected exception (the console's error level)."""
+    def report(self, where, exc, retrying=False):
+        """Report an exception: an unexpected one at the console's error level; one the
+        caller will retry (``retrying``: a transient storage error) at the warning level.
+        Either way it is accounted for: the simulator checks both kinds the same."""
         raise NotImplementedError
 
     def warn(self, message):

@@ -58,6 +58,7 @@ class SimRuntime(Runtime):
         self._lifecycle = []
         self.channels = []
         self.reports = []
+        self.retrying = []  # the reports made with retrying=True
         self.warnings = []
 
     # -- clocks and ids ----------------------------------------------------------------
@@ -138,8 +139,10 @@ class SimRuntime(Runtime):
         return fut
 
     # -- reporting -----------------------------------------------------------------------
-    def report(self, where, exc):
+    def report(self, where, exc, retrying=False):
         self.reports.append((where, exc))
+        if retrying:
+            self.retrying.append(where)  # a console warning in a browser
         if self.origin.on_report is not None:
             self.origin.on_report(self, where, exc)
 

@@ -1,4 +1,4 @@
-"""Regression tests for a store call that never settles (stall.py): a lone leader tab
+"""Regression tests for store calls that fail or never settle (stall.py): a lone leader tab
 must not lead a queue that silently stopped, nor leave a job ``processing``.
 
 A transaction the browser never completes is what Firefox did to the leader before
@@ -150,3 +150,30 @@ def test_a_hand_over_whose_resign_never_settles_still_lets_the_lock_go():
     assert sim.run_until(lambda: sim.job(job.id)["status"] == "completed", 200), \
         "A kept the lock without leading"
     assert a["jobs"].is_leader
+
+
+def test_a_transient_pass_failure_is_a_warning_and_a_bug_is_an_error():
+    """Given a leader tab whose next dispatch pass meets a transient StorageError, and
+    the pass after that a TypeError (a bug),
+    When a job is enqueued,
+    Then the storage error is reported as retrying (a console warning: the loop retries
+    it), the TypeError as an error, and the job still runs."""
+    from brython_jobs.errors import StorageError
+    sim = Sim()
+    tab = one_leader(sim, leader_silence=2.0)
+    errors = [StorageError("simulated transient error", "UnknownError"),
+              TypeError("simulated bug")]
+
+    def fail_passes(op, detail):
+        if op == "overview" and errors:
+            return errors.pop(0)
+        return None
+    tab["store"].rules.append(fail_passes)
+    job = enqueue(sim, tab, delay=0.5)
+    assert sim.run_until(lambda: sim.job(job.id)["status"] == "completed", 10)
+    assert errors == [], "the passes never failed: the story did not happen"
+    dispatch = [(where, type(exc).__name__) for where, exc in tab["rt"].reports
+                if where.startswith("dispatch")]
+    assert dispatch == [("dispatch (failure 1 of 6)", "StorageError"),
+                        ("dispatch (failure 2 of 6)", "TypeError")], dispatch
+    assert tab["rt"].retrying == ["dispatch (failure 1 of 6)"]

@@ -39,7 +39,7 @@ class Rt:
         for fn in timers:
             fn()
 
-    def report(self, where, exc):
+    def report(self, where, exc, retrying=False):
         raise exc
 
     def warn(self, message):

@@ -28,7 +28,7 @@ class Rt:
     def spawn(self, coro, where):
         raise AssertionError("no coroutine expected")
 
-    def report(self, where, exc):
+    def report(self, where, exc, retrying=False):
         self.reports.append((where, exc))
 
 
