@@ -22,7 +22,7 @@ Rules that answer faults:
   and leads afresh, instead of leading a queue that silently stopped.
 """
 
-from .errors import Fenced, StorageError
+from .errors import Fenced, StorageError, is_transient
 from .events import job_event
 from .outcomes import AttemptRunner, Reserved, RunningJob
 from .picking import plan
@@ -30,14 +30,6 @@ from .runtime import Signal
 from .stall import FACTOR, StallWatch
 
 MAX_FAILURES = 6
-
-
-def _transient(exc):
-    """A storage error, or a DOMException the browser's IndexedDB threw (Firefox throws
-    InvalidStateError under storage pressure): a condition of the browser that a retry
-    may outlive, reported as ``retrying`` while retries are left (a console warning, not
-    an error). Anything else is a bug here, and reported as one at once."""
-    return isinstance(exc, StorageError) or type(exc).__name__ == "JavascriptError"
 
 
 class Dispatcher:
@@ -222,7 +214,7 @@ class Dispatcher:
                 self._failures += 1
                 self._rt.report(f"dispatch (failure {self._failures} of {MAX_FAILURES})",
                                 exc, retrying=self._failures < MAX_FAILURES
-                                and _transient(exc))
+                                and is_transient(exc))
                 if self._failures >= MAX_FAILURES:
                     self._leadership.give_up(epoch, "dispatch keeps failing")
                     return
@@ -371,12 +363,7 @@ class Dispatcher:
         return wake_at
 
     async def _purge(self, now, wake_at):
-        cfg = self._config
-        keeps = (cfg.keep_completed, getattr(cfg, "keep_failed", None))
-        shortest = None
-        for keep in keeps:
-            if keep is not None and (shortest is None or keep < shortest):
-                shortest = keep
+        shortest = self._config.shortest_keep()
         if shortest is None:
             return wake_at
         if now >= self._next_purge:

@@ -57,6 +57,13 @@ def storage_error(message, name=None):
     return StorageError(message, name)
 
 
+def is_transient(exc):
+    """A storage error, or a DOMException the browser's IndexedDB threw through the
+    adapter (Firefox throws InvalidStateError under storage pressure): a condition of
+    the browser that a retry may outlive. Anything else is a bug in this code."""
+    return isinstance(exc, StorageError) or type(exc).__name__ == "JavascriptError"
+
+
 class WorkerError(JobsError):
     """A web worker could not run a job."""
 

@@ -44,6 +44,12 @@ class Config:
         self.leader_silence = leader_silence
         self.concurrency = concurrency
 
+    def shortest_keep(self):
+        """The shortest time finished jobs are kept, or None when they all stay."""
+        keeps = [k for k in (self.keep_completed, getattr(self, "keep_failed", None))
+                 if k is not None]
+        return min(keeps) if keeps else None
+
 
 def job_spec(name, payload=None, queue=None, priority=0, delay=None, run_at=None, ttl=None,
              on_expire="fail", retries=None, key=None, now=0.0, default_queue=None,
