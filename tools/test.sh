@@ -10,7 +10,8 @@
 #   bash tools/test.sh -m "not browser"         # same, by marker
 #
 # Without arguments and with several engines, the engines run side by side: one pytest
-# process per engine (the first also runs the CPython tests), each with its own browser,
+# process per engine (the last also runs the CPython tests: the first, Chromium's, also
+# runs the Chromium-only fault tests, so this evens them out), each with its own browser,
 # server and Xvfb, its output kept in a log that is printed whole when it ends. Why: a
 # browser test mostly waits (on timers, page loads and the WebDriver round trip), so the
 # engines overlap well even on two cores, and run one after the other they need more than
@@ -36,7 +37,7 @@ PIDS=()
 started=$SECONDS
 for i in "${!ENGINES[@]}"; do
     engine="${ENGINES[$i]// /}"
-    if [ "$i" -eq 0 ]; then targets=(tests); else targets=(tests/browser); fi
+    if [ "$i" -eq $((${#ENGINES[@]} - 1)) ]; then targets=(tests); else targets=(tests/browser); fi
     # No shared pytest cache: the processes would write it at the same time.
     BROWSERS="$engine" "$PY" -m pytest "${targets[@]}" -q -p no:cacheprovider \
         > "$LOGS/$engine.log" 2>&1 &
