@@ -77,8 +77,12 @@ class IndexedDBStore(Store):
 
     async def open(self):
         if self.db is None:
-            self.db = await idb.open_db(self.db_name, VERSION, _upgrade,
-                                        self._version_change, self.on_blocked)
+            db = await idb.open_db(self.db_name, VERSION, _upgrade, self._version_change,
+                                   self.on_blocked)
+            if self.db is None:
+                self.db = db
+            else:
+                db.close()  # an earlier open (given up by start()) answered first
 
     def _version_change(self):
         self.db = None

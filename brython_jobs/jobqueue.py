@@ -11,6 +11,7 @@ leadership: it validates input, keeps the callbacks and turns calls into core ca
 
 from .bus import Bus
 from .alarm import LeaderAlarm
+from .errors import StorageUnavailable
 from .dispatcher import Dispatcher
 from .engine import Config, Engine, job_spec
 from .events import Events, JOB_EVENTS, Observers
@@ -18,6 +19,9 @@ from .leadership import Leadership
 from .outcomes import Handler, check_handler
 from .queue_control import QueueControl
 from .records import Job, check_name
+from .stall import within
+
+OPEN_TIMEOUT = 30.0  # seconds start() waits for the database to open
 
 
 class JobQueue(QueueControl):
@@ -128,7 +132,12 @@ class JobQueue(QueueControl):
             return
         if not self.runtime.preloadable("brython_jobs.jobqueue"):
             self._preload()
-        await self.store.open()
+        # An open the browser never answers (Safari 14 was known for it) must not leave
+        # start() waiting forever: it raises, and start() may be called again.
+        await within(self.runtime, OPEN_TIMEOUT, self.store.open(), StorageUnavailable(
+            f"queue {self.name}: the database did not open within {OPEN_TIMEOUT:.0f} s "
+            "(the browser never answered; another tab may hold an old connection)",
+            "Timeout"))
         if self.persist:
             await self._ask_persist()
         self._bus = Bus(self.runtime, "brython_jobs." + self.name, self.tab_id,

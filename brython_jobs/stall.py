@@ -27,6 +27,33 @@ from .runtime import later
 FACTOR = 3  # limit = FACTOR * leader_silence
 
 
+async def within(runtime, seconds, coro, error):
+    """Await ``coro`` for at most ``seconds``, then raise ``error``. The coroutine runs
+    as a task of its own and goes on after a timeout: settling late is its business
+    (``IndexedDBStore.open`` closes a connection that arrives after another one)."""
+    future = runtime.future()
+
+    async def run():
+        try:
+            value = await coro
+        except Exception as exc:
+            if not future.done():
+                future.set_exception(exc)
+            return
+        if not future.done():
+            future.set_result(value)
+
+    def expire():
+        if not future.done():
+            future.set_exception(error)
+    timer = later(runtime, seconds, expire)
+    runtime.spawn(run(), "store call with a time limit")
+    try:
+        return await future
+    finally:
+        timer.cancel()
+
+
 class StallWatch:
     """Checks ``oldest()`` (the monotonic start of the oldest call in flight, or None)
     every ``limit / 2`` seconds; calls ``on_stall(seconds)`` once when two checks in a

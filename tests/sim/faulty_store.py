@@ -212,6 +212,7 @@ class FaultyStore(Store):
     async def open(self):
         await self._op("open", self.inner.open)
         self.is_open = True
+        self.open_hung = False  # a later open (start() tried again) answered
 
     def close(self):
         self.is_open = False   # the shared store stays open for the other tabs

@@ -54,6 +54,10 @@ class FlakyStore(MemoryStore):
             if rule(op, detail):
                 await self.runtime.future()
 
+    async def open(self):
+        await self._hang("open", None)
+        await MemoryStore.open(self)
+
     async def atomic(self, fn, job_ids=(), meta_keys=(), pending_keys=()):
         await self._hang("atomic", {"meta_keys": meta_keys, "job_ids": job_ids})
 
@@ -168,6 +172,8 @@ def one_leader(sim, **config):
 
 
 def enqueue(sim, tab, payload=None, **options):
+    # Page code enqueues once its start() has returned.
+    assert sim.run_until(lambda: tab["jobs"].started, 5), "start() never returned"
     box = sim.call(tab, tab["jobs"].enqueue("work", payload or {}, **options))
     assert sim.run_until(lambda: "value" in box, 5)
     return box["value"]

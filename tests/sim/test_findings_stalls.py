@@ -177,3 +177,33 @@ def test_a_transient_pass_failure_is_a_warning_and_a_bug_is_an_error():
     assert dispatch == [("dispatch (failure 1 of 6)", "StorageError"),
                         ("dispatch (failure 2 of 6)", "TypeError")], dispatch
     assert tab["rt"].retrying == ["dispatch (failure 1 of 6)"]
+
+
+def test_an_open_that_never_settles_makes_start_raise_and_a_second_start_works():
+    """Given a tab whose first database open hangs (the browser never answers),
+    When the page awaits start(),
+    Then start() raises StorageUnavailable (name "Timeout") after its time limit instead
+    of waiting forever; When the page calls start() again, Then the queue opens, leads
+    and runs a job."""
+    from brython_jobs.errors import StorageUnavailable
+    try:
+        from brython_jobs.jobqueue import OPEN_TIMEOUT
+    except ImportError:  # a core without the limit: the story shows what it does
+        OPEN_TIMEOUT = 30.0
+    sim = Sim()
+    tab = sim.open(leader_silence=2.0)
+    handlers(sim, tab)
+    hung = hang_once(tab, lambda op, detail: op == "open")
+    first = sim.call(tab, tab["jobs"].start())
+    assert sim.run_until(lambda: "value" in first or tab["rt"].reports, OPEN_TIMEOUT + 5), \
+        "start() is still waiting"
+    assert hung["left"] == 0, "the open never hung: the story did not happen"
+    assert "value" not in first
+    errors = [exc for where, exc in tab["rt"].reports if where == "page code"]
+    assert errors and isinstance(errors[0], StorageUnavailable), tab["rt"].reports
+    assert errors[0].name == "Timeout" and "did not open within" in str(errors[0])
+    assert not tab["jobs"].started
+    sim.start(tab)
+    assert sim.run_until(lambda: tab["jobs"].is_leader, 10), "the second start() failed"
+    job = enqueue(sim, tab)
+    assert sim.run_until(lambda: sim.job(job.id)["status"] == "completed", 10)
