@@ -45,7 +45,13 @@ def button(tab, text, scope):
 def click(tab, text, within="#inspector", row=None, key=None):
     """Click the button labelled ``text`` (in the row of job ``row`` if given), or press
     ``key`` on it. A render may replace the button between finding and clicking it:
-    then find it again."""
+    then find it again.
+
+    The click is the button's own ``click()``, not WebDriver's pointer click: WebDriver
+    clicks at the element's position, and the inspector re-renders on every event, so a
+    line that rewraps above the table (the heartbeat's age, a note) or a row that goes
+    can move the button between locating and clicking. In WebKit such a click once hit
+    nothing ("resume did not reach", the note still showing the previous action)."""
     tab.switch()
     scope = f'#inspector tr[data-id="{row}"]' if row else within
 
@@ -55,7 +61,7 @@ def click(tab, text, within="#inspector", row=None, key=None):
             if node is None:
                 return False
             if key is None:
-                node.click()
+                tab.driver.execute_script("arguments[0].click()", node)
             else:
                 node.send_keys(key)
         except StaleElementReferenceException:
