@@ -171,6 +171,15 @@ def one_leader(sim, **config):
     return tab
 
 
+def follower(sim, **config):
+    """A second tab, started half a second ago (the first one leads)."""
+    tab = sim.open(**config)
+    handlers(sim, tab)
+    sim.start(tab)
+    sim.run(0.5)
+    return tab
+
+
 def enqueue(sim, tab, payload=None, **options):
     # Page code enqueues once its start() has returned.
     assert sim.run_until(lambda: tab["jobs"].started, 5), "start() never returned"
@@ -267,10 +276,7 @@ def test_finding_04_two_hidden_tabs_never_take_leadership_from_each_other():
     leader never changed."""
     sim = Sim()
     a = one_leader(sim, leader_silence=10.0)
-    b = sim.open(leader_silence=10.0)
-    handlers(sim, b)
-    sim.start(b)
-    sim.run(0.5)
+    b = follower(sim, leader_silence=10.0)
     sim.hide(a)
     sim.hide(b)
     job = enqueue(sim, b, {"t": 240})
@@ -349,10 +355,7 @@ def test_finding_08_a_lost_paused_message_neither_spins_nor_stalls():
     within a few heartbeats, because the leader re-reads the paused set from the store."""
     sim = Sim()
     a = one_leader(sim, leader_silence=2.0)
-    b = sim.open(leader_silence=2.0)
-    handlers(sim, b)
-    sim.start(b)
-    sim.run(0.5)
+    b = follower(sim, leader_silence=2.0)
     bus_post = b["jobs"]._bus.post
 
     def lossy(kind, data=None):
@@ -388,10 +391,7 @@ def test_finding_09_a_follower_keeping_a_due_time_30_days_ahead_does_not_spin():
     a WebIDL timer past 2^31-1 ms fires at once, so long waits are clamped legs."""
     sim = Sim()
     a = one_leader(sim)
-    b = sim.open()
-    handlers(sim, b)
-    sim.start(b)
-    sim.run(0.5)
+    b = follower(sim)
     count = {"n": 0}
     raw = b["rt"].call_later
 

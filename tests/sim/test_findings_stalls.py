@@ -7,7 +7,7 @@ happen again. The simulator's store hangs exactly the call each story names: not
 it runs and it never settles. Given/When/Then in each docstring.
 """
 
-from tests.sim.test_findings_dispatch import Sim, enqueue, handlers, one_leader
+from tests.sim.test_findings_dispatch import Sim, enqueue, follower, handlers, one_leader
 
 
 def hang_once(tab, matches):
@@ -137,10 +137,7 @@ def test_a_hand_over_whose_resign_never_settles_still_lets_the_lock_go():
     hold the lock for good without leading."""
     sim = Sim()
     a = one_leader(sim, leader_silence=2.0)
-    b = sim.open(leader_silence=2.0)
-    handlers(sim, b)
-    sim.start(b)
-    sim.run(0.5)
+    b = follower(sim, leader_silence=2.0)
     hung = hang_once(a, lambda op, detail: op == "atomic" and not a["jobs"].is_leader
                      and detail["meta_keys"] == ("leader",))
     sim.hide(a)
