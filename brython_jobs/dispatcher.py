@@ -51,7 +51,6 @@ class Dispatcher:
         self._worker_pool = worker_pool
         self.epoch = None
         self.running = {}          # queue -> RunningJob
-        self._claiming = {}        # queue -> token of this epoch's claim_next in flight
         self._signal = Signal(runtime)
         self._stall = None
         self._attempts = AttemptRunner(runtime, engine, handlers, emit, leadership,
@@ -73,13 +72,15 @@ class Dispatcher:
         self._tick = 0
         self._last_beat = None
         self._busy_since = None    # monotonic start of the loop's store call in flight
+        # queue -> token of this epoch's claim_next in flight (an earlier epoch's claim
+        # still in flight holds no slot once a new epoch starts)
+        self._claiming = {}
 
     # -- control ----------------------------------------------------------------------
     def start(self, epoch):
         """Start the loop for ``epoch`` (this tab just became leader)."""
         self.stop()
         self._reset()
-        self._claiming = {}  # an earlier epoch's claim still in flight holds no slot now
         self.epoch = epoch
         self._rt.spawn(self._loop(epoch), "dispatching")
         self._stall = StallWatch(self._rt, FACTOR * self._config.leader_silence,

@@ -112,12 +112,12 @@ class Inspector:
         self._status_buttons = {}
         for status in (None,) + STATUSES:
             label = status or "all"
-            b = button(label, lambda s=status: self._set_filter("status", s),
+            b = button(label, lambda s=status: self.set_filter("status", s),
                        focus="status:" + label)
             self._status_buttons[label] = b
             add(bar, b)
         self._queue_select = el("select", None, None, {"aria-label": "queue"})
-        self._queue_select.bind("change", lambda ev: self._set_filter(
+        self._queue_select.bind("change", lambda ev: self.set_filter(
             "queue", self._queue_select.value or None))
         self._name_input = el("input", None, None, {"type": "search", "placeholder": "name",
                                                     "aria-label": "filter by job name"})
@@ -153,7 +153,8 @@ class Inspector:
         return box
 
     # -- state changes -------------------------------------------------------------
-    def _set_filter(self, what, value):
+    def set_filter(self, what, value):
+        """Show only jobs whose ``what`` (status, queue) is ``value`` (None: all)."""
         setattr(self, what, value)
         self.before = None
         self.newer = []
@@ -166,12 +167,14 @@ class Inspector:
         self.newer = []
         self.refresh_soon(0.25)
 
-    def _older(self):
+    def show_older(self):
+        """The next page of older jobs."""
         self.newer.append(self.before)
         self.before = self.next
         self.refresh_soon(0)
 
-    def _newer(self):
+    def show_newer(self):
+        """Back to the page of newer jobs."""
         if self.newer:
             self.before = self.newer.pop()
         self.refresh_soon(0)
@@ -181,12 +184,29 @@ class Inspector:
         self.selected = job_id
         self.refresh_soon(0)
 
-    def _toggle(self, key):
+    def toggle(self, key):
+        """Expand or collapse the long value shown under ``key``."""
         if key in self.expanded:
             self.expanded.discard(key)
         else:
             self.expanded.add(key)
         self.refresh_soon(0)
+
+    def sync_filters(self, names):
+        """Keep the filter controls in step with the state and the queues ``names``."""
+        for label in self._status_buttons:
+            pressed = (self.status or "all") == label and not self.text
+            self._status_buttons[label].setAttribute("aria-pressed",
+                                                     "true" if pressed else "false")
+        select = self._queue_select
+        if names != self._queue_names:  # rebuilt only on a change: a user may be choosing
+            self._queue_names = names
+            clear(select)
+            for q in [None] + names:
+                option = el("option", q or "all queues")
+                option.value = q or ""
+                add(select, option)
+        select.value = self.queue or ""
 
     def say(self, text):
         if self.root is not None:

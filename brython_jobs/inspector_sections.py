@@ -43,7 +43,7 @@ def render_counts(insp, counts, queues, paused):
     for q in names:
         per = queues.get(q) or {}
         row = el("tr", None, None, {"data-queue": q})
-        cell = add(el("td"), button(q, lambda q=q: insp._set_filter("queue", q),
+        cell = add(el("td"), button(q, lambda q=q: insp.set_filter("queue", q),
                                     focus="q:" + q, label="show jobs of queue " + q))
         if q in paused:
             add(cell, " ", el("span", "paused", "paused"))
@@ -68,20 +68,7 @@ def render_counts(insp, counts, queues, paused):
         add(total, el("th", counts.get(status, 0), "num"))
     add(table, add(total, el("th", "")))
     add(clear(insp.part("counts")), table)
-    # keep the filter controls in step
-    for label in insp._status_buttons:
-        pressed = (insp.status or "all") == label and not insp.text
-        insp._status_buttons[label].setAttribute("aria-pressed",
-                                                 "true" if pressed else "false")
-    select = insp._queue_select
-    if names != insp._queue_names:  # rebuilt only on a change: a user may be choosing
-        insp._queue_names = names
-        clear(select)
-        for q in [None] + names:
-            option = el("option", q or "all queues")
-            option.value = q or ""
-            add(select, option)
-    select.value = insp.queue or ""
+    insp.sync_filters(names)
 
 
 def actions(insp, job, now, where):
@@ -135,9 +122,9 @@ def render_rows(insp, rows, now):
                       "muted"))
         return
     if insp.newer:
-        add(pager, button("‹ Newer", insp._newer, focus="newer"))
+        add(pager, button("‹ Newer", insp.show_newer, focus="newer"))
     if insp.next is not None:
-        add(pager, button("Older ›", insp._older, focus="older"))
+        add(pager, button("Older ›", insp.show_older, focus="older"))
     add(pager, el("span", f" page {len(insp.newer) + 1}", "muted"))
 
 
@@ -150,7 +137,7 @@ def block(insp, job, name, value):
     """A stored value as JSON text, cut at the inspector's ``text_limit``."""
     key = f"{job.id}:{name}"
     return value_block(json_text(value), insp.text_limit, key in insp.expanded,
-                       lambda: insp._toggle(key), "show:" + key)
+                       lambda: insp.toggle(key), "show:" + key)
 
 
 def render_detail(insp, job, now):

@@ -148,7 +148,7 @@ class JobQueue(QueueControl):
             self._opened = None
         if lead:
             self._leadership.join()
-        if any(h.worker is not None for h in self._handlers.values()):
+        if self._uses_workers():
             self.runtime.idle(self._preload_workers)
 
     async def stop(self):
@@ -201,9 +201,12 @@ class JobQueue(QueueControl):
         # coroutine in flight. A script-tag bundle imports with no request: then those
         # modules still load on first use (or in idle time).
         from . import triggers, admin  # noqa: F401
-        if any(h.worker is not None for h in self._handlers.values()):
+        if self._uses_workers():
             from . import workers  # noqa: F401
         self.store.preload()
+
+    def _uses_workers(self):
+        return any(h.worker is not None for h in self._handlers.values())
 
     def _preload_workers(self):
         # A handler names a worker: load workers.py while the page is idle, not on the

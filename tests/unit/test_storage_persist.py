@@ -1,72 +1,20 @@
 """JobQueue(persist=True) asks the runtime for persistent storage once, at start(), and
 storage() reports the runtime's estimate (CPython, MemoryStore, a stub runtime)."""
 
-import asyncio
 
 from brython_jobs.jobqueue import JobQueue
 from brython_jobs.memory_store import MemoryStore
-from brython_jobs.runtime import Channel, LockRequest, Locks, Runtime
+from brython_jobs.runtime import Runtime
+from tests.unit.start_runtime import StartRuntime
 
 
-class _NoLocks(Locks):
-    def request(self, name, on_granted, on_ended, steal=False):
-        return LockRequest()  # never granted: these tests are about start(), not leading
-
-
-class _Quiet(Channel):
-    def post(self, message):
-        pass
-
-    def close(self):
-        pass
-
-
-class StubRuntime(Runtime):
-    """Just enough runtime for start(); ``grant``: what persist() answers."""
+class StubRuntime(StartRuntime):
+    """``grant``: what persist() answers."""
 
     def __init__(self, grant):
-        self.locks = _NoLocks()
+        StartRuntime.__init__(self)
         self.grant = grant
         self.persist_calls = 0
-        self.warnings = []
-        self.ids = 0
-
-    def now(self):
-        return 1000.0
-
-    def monotonic(self):
-        return 0.0
-
-    def random(self):
-        return 0.0
-
-    def new_id(self):
-        self.ids += 1
-        return f"id-{self.ids:04d}"
-
-    def call_later(self, seconds, fn):
-        return None  # timers never fire here
-
-    def cancel_call(self, handle):
-        pass
-
-    def call_soon(self, fn):
-        asyncio.get_running_loop().call_soon(fn)
-
-    def spawn(self, coro, where):
-        asyncio.ensure_future(coro)
-
-    def future(self):
-        return asyncio.get_running_loop().create_future()
-
-    def warn(self, message):
-        self.warnings.append(message)
-
-    def on_lifecycle(self, callback):
-        pass
-
-    def channel(self, name, on_message):
-        return _Quiet()
 
     async def persist(self):
         self.persist_calls += 1

@@ -2,7 +2,6 @@
 start(), not on the first worker job (CPython, MemoryStore, a stub runtime; the browser
 side is tests/browser/test_workers.py)."""
 
-import asyncio
 import sys
 import types
 
@@ -10,76 +9,22 @@ import pytest
 
 from brython_jobs.jobqueue import JobQueue
 from brython_jobs.memory_store import MemoryStore
-from brython_jobs.runtime import Channel, LockRequest, Locks, Runtime
+from tests.unit.start_runtime import StartRuntime
 
 
-class _Request(LockRequest):
-    def release(self):
-        pass
-
-
-class _NoLocks(Locks):
-    def request(self, name, on_granted, on_ended, steal=False):
-        return _Request()  # never granted: this is about start(), not leading
-
-
-class _Quiet(Channel):
-    def post(self, message):
-        pass
-
-    def close(self):
-        pass
-
-
-class IdleRuntime(Runtime):
-    """Just enough runtime for start(); idle callbacks are kept in ``idle_calls`` and
-    run only when the test says so."""
+class IdleRuntime(StartRuntime):
+    """Idle callbacks are kept in ``idle_calls`` and run only when the test says so."""
 
     def __init__(self):
-        self.locks = _NoLocks()
+        StartRuntime.__init__(self)
         self.idle_calls = []
-        self.ids = 0
         self.bundled = {"brython_jobs.workers"}  # as with the script-tag bundle
-
-    def now(self):
-        return 1000.0
-
-    def monotonic(self):
-        return 0.0
-
-    def random(self):
-        return 0.0
-
-    def new_id(self):
-        self.ids += 1
-        return f"id-{self.ids:04d}"
-
-    def call_later(self, seconds, fn):
-        return None
-
-    def cancel_call(self, handle):
-        pass
-
-    def call_soon(self, fn):
-        asyncio.get_running_loop().call_soon(fn)
-
-    def spawn(self, coro, where):
-        asyncio.ensure_future(coro)
-
-    def future(self):
-        return asyncio.get_running_loop().create_future()
 
     def idle(self, fn):
         self.idle_calls.append(fn)
 
     def preloadable(self, module):
         return module in self.bundled
-
-    def on_lifecycle(self, callback):
-        pass
-
-    def channel(self, name, on_message):
-        return _Quiet()
 
 
 class FakePool:
